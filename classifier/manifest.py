@@ -1,0 +1,66 @@
+"""The readable manifest that describes a model bundle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingModelRecord(_Strict):
+    name: str
+    package: str
+    package_version: str
+    weights_sha256: str
+    dimension: int
+    max_tokens: int
+
+
+class CategoryMetrics(_Strict):
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class FieldManifest(_Strict):
+    """One label field's head: its classes, where it is stored and how well it did in CV."""
+
+    classes: list[str]
+    excluded_classes: dict[str, int] = Field(default_factory=dict)
+    threshold: float
+    regularization_C: float
+    head_file: str
+    head_sha256: str
+    rows_trained: int
+    rows_unlabeled: int
+    cv_accuracy: float
+    cv_macro_f1: float
+    cv_per_category: dict[str, CategoryMetrics]
+    training_shares: dict[str, float]
+    """Share (%) of each class in the training data: the default drift reference."""
+
+
+class TrainingData(_Strict):
+    source: str
+    rows: int
+    fingerprint: str
+    """sha256 over the prepared texts and labels, in row order."""
+
+
+class Manifest(_Strict):
+    format_version: int = FORMAT_VERSION
+    name: str
+    created_at: datetime
+    embedding_model: EmbeddingModelRecord
+    training_data: TrainingData
+    fields: dict[str, FieldManifest]
+    libraries: dict[str, str]
+    max_chars: int
+    """Pre-cut applied to prepared text before tokenisation."""

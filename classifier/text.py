@@ -1,0 +1,99 @@
+"""Turn a ticket into the text the embedding model sees.
+
+Helpdesk text carries a lot that says nothing about the ticket's topic: HTML markup, the quoted
+thread of earlier replies, signatures and phone footers. They are removed before embedding so the
+model's short window is spent on the customer's own words.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup
+
+from classifier.records import Ticket
+
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
+
+# The first line of a quoted earlier message; everything from it on is dropped.
+_QUOTE_HEADERS = [
+    re.compile(r"^\s*On .{3,200}wrote:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*Am .{3,200}schrieb.*:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*Le .{3,200}a écrit\s*:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}", re.IGNORECASE),
+    re.compile(r"^\s*From:\s.+$", re.IGNORECASE),
+    re.compile(r"^\s*_{10,}\s*$"),
+]
+# The first line of a signature; everything from it on is dropped.
+_SIGNATURE_STARTS = [
+    re.compile(r"^--\s*$"),
+    re.compile(r"^\s*Sent from my \w+", re.IGNORECASE),
+    re.compile(
+        r"^\s*(best|kind|warm)?\s*(regards|wishes|cheers|thanks|thank you|many thanks|"
+        r"best|sincerely|br|thx)\s*[,!.]?\s*$",
+        re.IGNORECASE,
+    ),
+]
+_QUOTED_LINE = re.compile(r"^\s*>")
+_WHITESPACE = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """The cleaned text of one ticket; `text` is empty when nothing is left to classify."""
+
+    text: str
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text
+
+
+def strip_html(text: str) -> str:
+    """Remove markup and decode entities, keeping line breaks where blocks ended."""
+    if not _HTML_TAG.search(text):
+        return html.unescape(text)
+    text = _BLOCK_TAGS.sub(lambda m: m.group(0) + "\n", text)
+    return BeautifulSoup(text, "html.parser").get_text()
+
+
+def strip_quotes_and_signature(text: str) -> str:
+    """Cut the text at the first quoted-reply header or signature line; drop `>` lines."""
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if any(p.match(line) for p in _QUOTE_HEADERS) or any(
+            p.match(line) for p in _SIGNATURE_STARTS
+        ):
+            if kept:  # a ticket that *starts* with "Thanks" is not a signature
+                break
+        if _QUOTED_LINE.match(line):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def clean_body(body: str) -> str:
+    """Strip HTML, quoted replies, signatures and redundant whitespace from a ticket body."""
+    text = strip_html(body.replace("\r\n", "\n").replace("\r", "\n"))
+    text = strip_quotes_and_signature(text)
+    text = _WHITESPACE.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def prepare_text(ticket: Ticket, max_chars: int = 4000) -> PreparedText:
+    """Join subject and cleaned body into the text to embed.
+
+    `max_chars` is a cheap pre-cut so a 1 MB pasted log never reaches the tokenizer; the exact cut
+    to the model's token window happens in the embedder, which also reports it.
+    """
+    subject = _WHITESPACE.sub(" ", strip_html(ticket.subject)).strip()
+    body = clean_body(ticket.body)
+    if subject and body.startswith(subject):
+        body = body[len(subject) :].lstrip()
+    text = f"{subject}\n{body}".strip() if subject else body
+    return PreparedText(text=text[:max_chars])

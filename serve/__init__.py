@@ -1,0 +1,1 @@
+"""HTTP edge (FastAPI). Built in the serving issue; imports `classifier` only."""

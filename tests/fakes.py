@@ -1,0 +1,40 @@
+"""A small deterministic embedder for fast unit tests (the real model runs in integration tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from classifier.embedder import EmbeddingModelInfo
+
+
+class HashingEmbedder:
+    """Bag-of-words hashed into a fixed number of dimensions, L2-normalised."""
+
+    def __init__(self, dimension: int = 256, max_tokens: int = 64) -> None:
+        self._vectorizer = HashingVectorizer(
+            n_features=dimension, alternate_sign=False, norm="l2", ngram_range=(1, 2)
+        )
+        self._info = EmbeddingModelInfo(
+            name="test/hashing",
+            package="tests",
+            package_version="0",
+            weights_sha256="0" * 64,
+            dimension=dimension,
+            max_tokens=max_tokens,
+        )
+        self.calls: list[int] = []
+
+    @property
+    def info(self) -> EmbeddingModelInfo:
+        return self._info
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        matrix = self._vectorizer.transform(list(texts))
+        return np.asarray(matrix.toarray(), dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(t.split()) + 2 for t in texts]

@@ -1,0 +1,331 @@
+"""The `ticketlens` command line."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from classifier.bundle import load_bundle
+from classifier.cache import CachedEmbedder, EmbeddingCache
+from classifier.embedder import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, Embedder
+from classifier.errors import TicketlensError
+from classifier.heads import HeadConfig
+from classifier.manifest import Manifest
+from classifier.predictor import TicketClassifier
+from training.columns import load_mapping_file
+from training.export import read_tickets
+from training.fit import TrainConfig, train
+from training.labeling import LabelSummary, label_export
+from training.taxonomy import check_labels, load_taxonomy, raise_for_unknown
+
+app = typer.Typer(
+    help="Auto-categorize helpdesk tickets: train on an export, label exports, read the shares.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+logger = logging.getLogger("ticketlens")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PresetOption = Annotated[
+    str | None, typer.Option(help="Column preset: zendesk, freshdesk or jira.")
+]
+ColumnsOption = Annotated[
+    Path | None,
+    typer.Option("--columns", help="YAML file mapping export columns to ticket fields."),
+]
+TextColumnOption = Annotated[
+    str | None, typer.Option(help="Column holding the whole ticket text (no subject/body).")
+]
+IdColumnOption = Annotated[str | None, typer.Option(help="Column holding the ticket id.")]
+CacheOption = Annotated[
+    Path | None,
+    typer.Option(help="Embedding cache folder [default: $TICKETLENS_CACHE_DIR or ~/.cache]."),
+]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not cache embeddings.")]
+
+
+def _friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Print a TicketlensError as one line and exit 2, instead of a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except TicketlensError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@app.callback()
+def _setup(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress logs.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=errors, show_path=False, show_time=False)],
+        force=True,
+    )
+
+
+def _cache_dir(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    configured = os.environ.get("TICKETLENS_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ticketlens"
+
+
+def _overrides(
+    preset: str | None, columns: Path | None, text_column: str | None, id_column: str | None
+) -> dict[str, Any]:
+    overrides: dict[str, Any] = load_mapping_file(columns) if columns else {}
+    if preset:
+        overrides["preset"] = preset
+    flags = {"text": text_column, "id": id_column}
+    chosen = {k: v for k, v in flags.items() if v}
+    if chosen:
+        overrides["columns"] = {**overrides.get("columns", {}), **chosen}
+    return overrides
+
+
+def _label_fields(specs: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`--label intent` or `--label category="Ticket type"` → fields and their columns."""
+    fields, columns = [], {}
+    for spec in specs:
+        name, _, column = spec.partition("=")
+        fields.append(name.strip())
+        if column:
+            columns[name.strip()] = column.strip()
+    return fields, columns
+
+
+def _embedder(name: str, max_tokens: int, cache_dir: Path | None, no_cache: bool) -> Embedder:
+    from classifier.embedder import SentenceTransformerEmbedder
+
+    with console.status("loading the embedding model…"):
+        embedder: Embedder = SentenceTransformerEmbedder(name, max_tokens=max_tokens)
+    if no_cache:
+        return embedder
+    return CachedEmbedder(embedder, EmbeddingCache(_cache_dir(cache_dir) / "embeddings.sqlite"))
+
+
+def _cv_table(manifest: Manifest) -> list[Table]:
+    tables = []
+    for name, entry in manifest.fields.items():
+        table = Table(
+            title=f"{name}: cross-validated ({entry.rows_trained} tickets, "
+            f"accuracy {entry.cv_accuracy:.3f}, macro-F1 {entry.cv_macro_f1:.3f})"
+        )
+        for column in ("label", "precision", "recall", "F1", "support"):
+            table.add_column(column, justify="left" if column == "label" else "right")
+        for label, metrics in entry.cv_per_category.items():
+            table.add_row(
+                label,
+                f"{metrics.precision:.3f}",
+                f"{metrics.recall:.3f}",
+                f"{metrics.f1:.3f}",
+                str(metrics.support),
+            )
+        tables.append(table)
+    return tables
+
+
+def _share_tables(summary: LabelSummary) -> list[Table]:
+    tables = []
+    for name, counts in summary.counts.items():
+        total = sum(counts.values())
+        table = Table(title=f"predicted {name} share ({total} tickets)")
+        table.add_column(name)
+        table.add_column("tickets", justify="right")
+        table.add_column("share %", justify="right")
+        for label, count in counts.most_common():
+            table.add_row(label, str(count), f"{100 * count / total:.1f}")
+        tables.append(table)
+    return tables
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} tickets/s" if speed else "– tickets/s", style="cyan")
+
+
+@app.command("train")
+@_friendly_errors
+def train_command(
+    export: Annotated[Path, typer.Argument(help="Labeled helpdesk export (CSV, JSONL, Parquet).")],
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Label field to learn, or FIELD=COLUMN; repeatable. "
+            "[default: category and feature]"
+        ),
+    ] = None,
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Taxonomy YAML; labels outside it are an error.")
+    ] = None,
+    allow_unknown_labels: Annotated[
+        bool, typer.Option(help="Accept labels missing from the taxonomy.")
+    ] = False,
+    models_dir: Annotated[Path, typer.Option(help="Where bundles are saved.")] = Path("models"),
+    name: Annotated[str | None, typer.Option(help="Bundle name [default: timestamp].")] = None,
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Confidence under which needs_review is set.")
+    ] = 0.5,
+    max_tokens: Annotated[
+        int, typer.Option(min=16, max=512, help="Embedding model window in tokens.")
+    ] = DEFAULT_MAX_TOKENS,
+    cv_folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 3,
+    no_current: Annotated[
+        bool, typer.Option("--no-current", help="Do not move models/current to this bundle.")
+    ] = False,
+    preset: PresetOption = None,
+    columns: ColumnsOption = None,
+    text_column: TextColumnOption = None,
+    id_column: IdColumnOption = None,
+    cache_dir: CacheOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """Train category and feature classifiers on a labeled export and save a bundle."""
+    fields, label_columns = _label_fields(label or [])
+    overrides = _overrides(preset, columns, text_column, id_column)
+    if label_columns:
+        overrides["labels"] = {**overrides.get("labels", {}), **label_columns}
+    tickets, mapping = read_tickets(export, fields or None, overrides)
+    fields = fields or list(mapping.labels)
+    if not fields:
+        raise TicketlensError(
+            "no label column found: name one with --label FIELD (e.g. --label intent)",
+            file=export,
+        )
+    if taxonomy is not None:
+        unknown = check_labels(tickets, load_taxonomy(taxonomy), fields, source=str(export))
+        if not allow_unknown_labels:
+            raise_for_unknown(unknown, source=str(export))
+    embedder = _embedder(DEFAULT_MODEL, max_tokens, cache_dir, no_cache)
+    config = TrainConfig(
+        fields=tuple(fields),
+        head=HeadConfig(cv_folds=cv_folds),
+        threshold=threshold,
+        name=name,
+        make_current=not no_current,
+    )
+    started = time.perf_counter()
+    with console.status(f"embedding {len(tickets)} tickets and fitting {', '.join(fields)}…"):
+        result = train(tickets, embedder, config, models_dir=models_dir, source=str(export))
+    for table in _cv_table(result.manifest):
+        console.print(table)
+    console.print(
+        f"bundle [bold]{result.manifest.name}[/] saved to {result.bundle_path} "
+        f"in {time.perf_counter() - started:.1f}s"
+        + ("" if no_current else f" ({models_dir / 'current'} points to it)")
+    )
+
+
+@app.command("label")
+@_friendly_errors
+def label_command(
+    export: Annotated[Path, typer.Argument(help="Export to label (CSV, JSONL, Parquet).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output file; .csv, .jsonl or .parquet.")
+    ],
+    model: Annotated[Path, typer.Option(help="Bundle folder.")] = Path("models/current"),
+    chunk_rows: Annotated[
+        int, typer.Option(min=1, help="Tickets per chunk (the unit of resuming).")
+    ] = 512,
+    preset: PresetOption = None,
+    columns: ColumnsOption = None,
+    text_column: TextColumnOption = None,
+    id_column: IdColumnOption = None,
+    cache_dir: CacheOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """Label every ticket of an export; rerun the same command to resume a killed job."""
+    bundle = load_bundle(model)
+    record = bundle.manifest.embedding_model
+    embedder = _embedder(record.name, record.max_tokens, cache_dir, no_cache)
+    classifier = TicketClassifier(bundle, embedder)
+    columns_progress = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns_progress, console=errors) as progress:
+        task = progress.add_task("labeling", total=None)
+        summary = label_export(
+            export,
+            output,
+            classifier,
+            mapping_overrides=_overrides(preset, columns, text_column, id_column),
+            chunk_rows=chunk_rows,
+            on_start=lambda total: progress.update(task, total=total),
+            on_progress=lambda rows: progress.advance(task, rows),
+        )
+    for table in _share_tables(summary):
+        console.print(table)
+    resumed = f", {summary.chunks_resumed} chunk(s) resumed" if summary.chunks_resumed else ""
+    console.print(
+        f"labeled {summary.rows} tickets with {classifier.version} → {output} "
+        f"({summary.needs_review} need review{resumed})"
+    )
+
+
+@app.command("info")
+@_friendly_errors
+def info_command(
+    model: Annotated[Path, typer.Argument(help="Bundle folder.")] = Path("models/current"),
+) -> None:
+    """Show a bundle's manifest: fields, classes, embedding model and CV metrics."""
+    manifest = load_bundle(model).manifest
+    record = manifest.embedding_model
+    console.print(
+        f"[bold]{manifest.name}[/] (format {manifest.format_version}), "
+        f"created {manifest.created_at:%Y-%m-%d %H:%M} UTC"
+    )
+    console.print(
+        f"embedding model: {record.name} from {record.package} {record.package_version}"
+        f", {record.dimension}-d, window {record.max_tokens} tokens"
+    )
+    console.print(
+        f"trained on {manifest.training_data.rows} rows of {manifest.training_data.source}"
+    )
+    for table in _cv_table(manifest):
+        console.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,147 @@
+"""Train a bundle: prepare and embed ticket text once, fit one head per label field, save."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+from classifier.bundle import save_bundle
+from classifier.embedder import Embedder
+from classifier.heads import FittedHead, HeadConfig, fit_head
+from classifier.manifest import (
+    CategoryMetrics,
+    EmbeddingModelRecord,
+    FieldManifest,
+    Manifest,
+    TrainingData,
+)
+from classifier.records import Ticket
+from classifier.text import prepare_text
+
+logger = logging.getLogger(__name__)
+
+_LIBRARIES = ("ticketlens", "scikit-learn", "sentence-transformers", "torch", "numpy", "skops")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything `train` needs besides the tickets and the embedder."""
+
+    fields: tuple[str, ...] = ("category", "feature")
+    head: HeadConfig = field(default_factory=HeadConfig)
+    threshold: float = 0.5
+    max_chars: int = 4000
+    name: str | None = None
+    make_current: bool = True
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    bundle_path: Path
+    manifest: Manifest
+    rows_without_text: int
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _fingerprint(texts: Sequence[str], tickets: Sequence[Ticket], fields: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for text, ticket in zip(texts, tickets, strict=True):
+        labels = "\x1f".join(ticket.labels.get(f, "") for f in fields)
+        digest.update(f"{text}\x1e{labels}\x1d".encode())
+    return digest.hexdigest()
+
+
+def _field_manifest(fitted: FittedHead, threshold: float, unlabeled: int) -> FieldManifest:
+    classes = fitted.classes
+    predicted = np.asarray(classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        fitted.cv_labels, predicted, labels=classes, zero_division=0
+    )
+    counts = Counter(fitted.cv_labels.tolist())
+    total = sum(counts.values())
+    return FieldManifest(
+        classes=classes,
+        excluded_classes=fitted.excluded_classes,
+        threshold=threshold,
+        regularization_C=fitted.C,
+        head_file="",
+        head_sha256="",
+        rows_trained=total,
+        rows_unlabeled=unlabeled,
+        cv_accuracy=float(accuracy_score(fitted.cv_labels, predicted)),
+        cv_macro_f1=float(f1_score(fitted.cv_labels, predicted, average="macro", zero_division=0)),
+        cv_per_category={
+            c: CategoryMetrics(precision=float(p), recall=float(r), f1=float(f), support=int(s))
+            for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
+        },
+        training_shares={c: 100.0 * counts[c] / total for c in classes},
+    )
+
+
+def train(
+    tickets: Sequence[Ticket],
+    embedder: Embedder,
+    config: TrainConfig,
+    *,
+    models_dir: Path,
+    source: str,
+) -> TrainResult:
+    """Fit one head per field in `config.fields` and save the bundle under `models_dir`."""
+    texts = [prepare_text(t, config.max_chars).text for t in tickets]
+    usable = [i for i, text in enumerate(texts) if text]
+    if len(usable) < len(tickets):
+        logger.warning("%d ticket(s) have no text and are left out", len(tickets) - len(usable))
+    usable_tickets = [tickets[i] for i in usable]
+    usable_texts = [texts[i] for i in usable]
+    logger.info("embedding %d tickets", len(usable_texts))
+    vectors = embedder.encode(usable_texts)
+
+    heads = {}
+    fields = {}
+    for name in config.fields:
+        labeled = [i for i, t in enumerate(usable_tickets) if name in t.labels]
+        unlabeled = len(usable_tickets) - len(labeled)
+        if unlabeled:
+            logger.warning("%d row(s) have no '%s' label and are skipped for it", unlabeled, name)
+        labels = np.asarray([usable_tickets[i].labels[name] for i in labeled], dtype=object)
+        fitted = fit_head(vectors[labeled], labels, config.head)
+        heads[name] = fitted.estimator
+        fields[name] = _field_manifest(fitted, config.threshold, unlabeled)
+
+    created = datetime.now(UTC)
+    info = embedder.info
+    manifest = Manifest(
+        name=config.name or f"ticketlens-{created:%Y%m%d-%H%M%S}",
+        created_at=created,
+        embedding_model=EmbeddingModelRecord(**info.to_dict()),
+        training_data=TrainingData(
+            source=source,
+            rows=len(tickets),
+            fingerprint=_fingerprint(usable_texts, usable_tickets, config.fields),
+        ),
+        fields=fields,
+        libraries=_library_versions(),
+        max_chars=config.max_chars,
+    )
+    path = save_bundle(models_dir, manifest, heads, make_current=config.make_current)
+    return TrainResult(
+        bundle_path=path, manifest=manifest, rows_without_text=len(tickets) - len(usable)
+    )

@@ -1,0 +1,187 @@
+"""Label a whole export in chunks: memory stays flat, and a killed job resumes where it stopped.
+
+Each finished chunk is written as its own Parquet part (temp file + rename) in a work folder next to
+the output. A rerun of the same job skips parts already on disk; when every part is there they are
+joined into the output (again temp file + rename), so the output is either the previous file or
+the complete new one, never half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from classifier.errors import ExportFormatError
+from classifier.predictor import TicketClassifier
+from classifier.records import Prediction
+from training.columns import detect_mapping, tickets_from_frame
+from training.readers import DuplicateIdGuard, count_rows, iter_export, read_columns
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_FORMATS = (".csv", ".jsonl", ".parquet")
+_JOB_FILE = "job.json"
+
+
+@dataclass
+class LabelSummary:
+    """What a labeling run did, and the predicted label counts per field."""
+
+    rows: int = 0
+    chunks_resumed: int = 0
+    needs_review: int = 0
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+def prediction_columns(prediction: Prediction) -> dict[str, Any]:
+    """The columns added to an export row for one prediction."""
+    row: dict[str, Any] = {}
+    for name, pred in prediction.fields.items():
+        row[f"predicted_{name}"] = pred.label
+        row[f"predicted_{name}_confidence"] = round(pred.confidence, 4)
+        row[f"predicted_{name}_top3"] = json.dumps(
+            [{"label": s.label, "confidence": round(s.confidence, 4)} for s in pred.top]
+        )
+        row[f"predicted_{name}_needs_review"] = pred.needs_review
+        row[f"predicted_{name}_review_reason"] = pred.review_reason
+    row["truncated"] = prediction.truncated
+    row["model_version"] = prediction.model_version
+    return row
+
+
+def work_dir_for(output: Path) -> Path:
+    return output.parent / f".{output.name}.ticketlens-partial"
+
+
+def _job_identity(
+    source: Path, classifier: TicketClassifier, chunk_rows: int, mapping: Mapping[str, Any]
+) -> dict[str, Any]:
+    stat = source.stat()
+    return {
+        "input": str(source.resolve()),
+        "input_size": stat.st_size,
+        "input_mtime_ns": stat.st_mtime_ns,
+        "model_version": classifier.version,
+        "chunk_rows": chunk_rows,
+        "mapping": dict(mapping),
+    }
+
+
+def _prepare_work_dir(work: Path, identity: dict[str, Any]) -> None:
+    job_file = work / _JOB_FILE
+    if work.exists():
+        try:
+            same = json.loads(job_file.read_text()) == identity
+        except (OSError, json.JSONDecodeError):
+            same = False
+        if same:
+            return
+        logger.warning("unfinished work in %s belongs to another job; starting over", work)
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    job_file.write_text(json.dumps(identity, indent=2))
+
+
+def _write_part(frame: pd.DataFrame, part: Path) -> None:
+    temporary = part.with_suffix(".tmp")
+    frame.to_parquet(temporary, index=False)
+    os.replace(temporary, part)
+
+
+def _parts(work: Path) -> list[Path]:
+    return sorted(work.glob("part-*.parquet"))
+
+
+def _assemble(parts: list[Path], output: Path, summary: LabelSummary, fields: list[str]) -> None:
+    temporary = output.with_name(f".{output.name}.tmp")
+    suffix = output.suffix.lower()
+    writer: pq.ParquetWriter | None = None
+    try:
+        with temporary.open("wb") as handle:
+            for index, part in enumerate(parts):
+                frame = pd.read_parquet(part)
+                for name in fields:
+                    labels = frame[f"predicted_{name}"].fillna("(no text)")
+                    summary.counts.setdefault(name, Counter()).update(labels.tolist())
+                review = frame[[f"predicted_{n}_needs_review" for n in fields]].any(axis=1)
+                summary.needs_review += int(review.sum())
+                summary.rows += len(frame)
+                if suffix == ".csv":
+                    frame.to_csv(handle, index=False, header=index == 0)
+                elif suffix == ".jsonl":
+                    frame.to_json(handle, orient="records", lines=True, force_ascii=False)
+                else:
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(handle, table.schema)
+                    writer.write_table(table.cast(writer.schema))
+            if writer is not None:
+                writer.close()
+        os.replace(temporary, output)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def label_export(
+    source: Path,
+    output: Path,
+    classifier: TicketClassifier,
+    *,
+    mapping_overrides: Mapping[str, Any] | None = None,
+    chunk_rows: int = 512,
+    on_start: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> LabelSummary:
+    """Write `output` (CSV, JSONL or Parquet by suffix): the export's columns plus predictions."""
+    if output.suffix.lower() not in OUTPUT_FORMATS:
+        raise ExportFormatError(
+            f"unsupported output format '{output.suffix}'; use one of {', '.join(OUTPUT_FORMATS)}",
+            file=output,
+        )
+    overrides = dict(mapping_overrides or {})
+    mapping = detect_mapping(read_columns(source), [], overrides, source=str(source))
+    total = count_rows(source)
+    if on_start is not None:
+        on_start(total)
+    work = work_dir_for(output)
+    _prepare_work_dir(work, _job_identity(source, classifier, chunk_rows, overrides))
+
+    summary = LabelSummary()
+    guard = DuplicateIdGuard(source)
+    for index, (first_row, frame) in enumerate(
+        _numbered(iter_export(source, chunk_rows=chunk_rows))
+    ):
+        tickets = tickets_from_frame(frame, mapping, source=str(source), first_row=first_row)
+        guard.check(tickets, first_row=first_row)
+        part = work / f"part-{index:06d}.parquet"
+        if part.exists():
+            summary.chunks_resumed += 1
+        else:
+            predictions = classifier.predict(tickets)
+            added = pd.DataFrame([prediction_columns(p) for p in predictions], index=frame.index)
+            labeled = pd.concat([frame.drop(columns=added.columns, errors="ignore"), added], axis=1)
+            _write_part(labeled, part)
+        if on_progress is not None:
+            on_progress(len(frame))
+    _assemble(_parts(work), output, summary, classifier.fields)
+    shutil.rmtree(work)
+    return summary
+
+
+def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[int, pd.DataFrame]]:
+    first_row = 1
+    for frame in chunks:
+        yield first_row, frame
+        first_row += len(frame)
