@@ -36,8 +36,9 @@ class TicketClassifier:
     """A bundle's heads paired with the embedding model they were trained on."""
 
     def __init__(self, bundle: Bundle, embedder: Embedder) -> None:
-        check_same_model(EmbeddingModelInfo(**bundle.manifest.embedding_model.model_dump()),
-                         embedder.info)
+        check_same_model(
+            EmbeddingModelInfo(**bundle.manifest.embedding_model.model_dump()), embedder.info
+        )
         self.bundle = bundle
         self.embedder = embedder
 
@@ -68,9 +69,7 @@ class TicketClassifier:
             i: n > window
             for i, n in zip(filled, self.embedder.count_tokens(filled_texts), strict=True)
         }
-        per_field = {
-            name: self._field_predictions(name, vectors) for name in self.bundle.heads
-        }
+        per_field = {name: self._field_predictions(name, vectors) for name in self.bundle.heads}
         row_of = {ticket_index: row for row, ticket_index in enumerate(filled)}
         predictions = []
         for i, ticket in enumerate(tickets):

@@ -37,6 +37,7 @@ _SIGNATURE_STARTS = [
         re.IGNORECASE,
     ),
 ]
+_CUT_LINES = _QUOTE_HEADERS + _SIGNATURE_STARTS
 _QUOTED_LINE = re.compile(r"^\s*>")
 _WHITESPACE = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -65,11 +66,9 @@ def strip_quotes_and_signature(text: str) -> str:
     """Cut the text at the first quoted-reply header or signature line; drop `>` lines."""
     kept: list[str] = []
     for line in text.split("\n"):
-        if any(p.match(line) for p in _QUOTE_HEADERS) or any(
-            p.match(line) for p in _SIGNATURE_STARTS
-        ):
-            if kept:  # a ticket that *starts* with "Thanks" is not a signature
-                break
+        # A ticket that *starts* with "Thanks," is not a signature: only cut after some text.
+        if kept and any(p.match(line) for p in _CUT_LINES):
+            break
         if _QUOTED_LINE.match(line):
             continue
         kept.append(line)

@@ -150,6 +150,7 @@ def label_export(
             f"unsupported output format '{output.suffix}'; use one of {', '.join(OUTPUT_FORMATS)}",
             file=output,
         )
+    output.parent.mkdir(parents=True, exist_ok=True)
     overrides = dict(mapping_overrides or {})
     mapping = detect_mapping(read_columns(source), [], overrides, source=str(source))
     total = count_rows(source)

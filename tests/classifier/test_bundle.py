@@ -126,5 +126,5 @@ def test_manifest_that_is_not_json_is_refused(trained_bundle: Bundle) -> None:
 def test_missing_path_and_non_bundle_folder(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="does not exist"):
         load_bundle(tmp_path / "nope")
-    with pytest.raises(BundleError, match="manifest.json is missing"):
+    with pytest.raises(BundleError, match=r"manifest\.json is missing"):
         load_bundle(tmp_path)

