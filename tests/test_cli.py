@@ -18,7 +18,7 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_embedder", lambda *args, **kwargs: HashingEmbedder())
+    monkeypatch.setattr(cli, "make_embedder", lambda *args, **kwargs: HashingEmbedder())
 
 
 @pytest.fixture

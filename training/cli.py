@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import (
     BarColumn,
@@ -27,13 +23,26 @@ from rich.table import Table
 from rich.text import Text
 
 from classifier.bundle import load_bundle
-from classifier.cache import CachedEmbedder, EmbeddingCache
-from classifier.embedder import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, Embedder
+from classifier.embedder import DEFAULT_MAX_TOKENS, DEFAULT_MODEL
 from classifier.errors import TicketlensError
 from classifier.heads import HeadConfig
 from classifier.manifest import Manifest
 from classifier.predictor import TicketClassifier
-from training.columns import load_mapping_file
+from training import cli_analytics, cli_service
+from training.cli_common import (
+    CacheOption,
+    ColumnsOption,
+    IdColumnOption,
+    NoCacheOption,
+    PresetOption,
+    TextColumnOption,
+    console,
+    errors,
+    friendly_errors,
+    label_fields,
+    make_embedder,
+    mapping_overrides,
+)
 from training.export import read_tickets
 from training.fit import TrainConfig, train
 from training.labeling import LabelSummary, label_export
@@ -44,43 +53,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
-logger = logging.getLogger("ticketlens")
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-PresetOption = Annotated[
-    str | None, typer.Option(help="Column preset: zendesk, freshdesk or jira.")
-]
-ColumnsOption = Annotated[
-    Path | None,
-    typer.Option("--columns", help="YAML file mapping export columns to ticket fields."),
-]
-TextColumnOption = Annotated[
-    str | None, typer.Option(help="Column holding the whole ticket text (no subject/body).")
-]
-IdColumnOption = Annotated[str | None, typer.Option(help="Column holding the ticket id.")]
-CacheOption = Annotated[
-    Path | None,
-    typer.Option(help="Embedding cache folder [default: $TICKETLENS_CACHE_DIR or ~/.cache]."),
-]
-NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not cache embeddings.")]
-
-
-def _friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Print a TicketlensError as one line and exit 2, instead of a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except TicketlensError as exc:
-            errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 @app.callback()
@@ -93,50 +65,6 @@ def _setup(
         handlers=[RichHandler(console=errors, show_path=False, show_time=False)],
         force=True,
     )
-
-
-def _cache_dir(option: Path | None) -> Path:
-    if option is not None:
-        return option
-    configured = os.environ.get("TICKETLENS_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ticketlens"
-
-
-def _overrides(
-    preset: str | None, columns: Path | None, text_column: str | None, id_column: str | None
-) -> dict[str, Any]:
-    overrides: dict[str, Any] = load_mapping_file(columns) if columns else {}
-    if preset:
-        overrides["preset"] = preset
-    flags = {"text": text_column, "id": id_column}
-    chosen = {k: v for k, v in flags.items() if v}
-    if chosen:
-        overrides["columns"] = {**overrides.get("columns", {}), **chosen}
-    return overrides
-
-
-def _label_fields(specs: list[str]) -> tuple[list[str], dict[str, str]]:
-    """`--label intent` or `--label category="Ticket type"` → fields and their columns."""
-    fields, columns = [], {}
-    for spec in specs:
-        name, _, column = spec.partition("=")
-        fields.append(name.strip())
-        if column:
-            columns[name.strip()] = column.strip()
-    return fields, columns
-
-
-def _embedder(name: str, max_tokens: int, cache_dir: Path | None, no_cache: bool) -> Embedder:
-    from classifier.embedder import SentenceTransformerEmbedder
-
-    with console.status("loading the embedding model…"):
-        embedder: Embedder = SentenceTransformerEmbedder(name, max_tokens=max_tokens)
-    if no_cache:
-        return embedder
-    return CachedEmbedder(embedder, EmbeddingCache(_cache_dir(cache_dir) / "embeddings.sqlite"))
 
 
 def _cv_table(manifest: Manifest) -> list[Table]:
@@ -181,7 +109,7 @@ class _RateColumn(ProgressColumn):
 
 
 @app.command("train")
-@_friendly_errors
+@friendly_errors
 def train_command(
     export: Annotated[Path, typer.Argument(help="Labeled helpdesk export (CSV, JSONL, Parquet).")],
     label: Annotated[
@@ -217,8 +145,8 @@ def train_command(
     no_cache: NoCacheOption = False,
 ) -> None:
     """Train category and feature classifiers on a labeled export and save a bundle."""
-    fields, label_columns = _label_fields(label or [])
-    overrides = _overrides(preset, columns, text_column, id_column)
+    fields, label_columns = label_fields(label or [])
+    overrides = mapping_overrides(preset, columns, text_column, id_column)
     if label_columns:
         overrides["labels"] = {**overrides.get("labels", {}), **label_columns}
     tickets, mapping = read_tickets(export, fields or None, overrides)
@@ -232,7 +160,7 @@ def train_command(
         unknown = check_labels(tickets, load_taxonomy(taxonomy), fields, source=str(export))
         if not allow_unknown_labels:
             raise_for_unknown(unknown, source=str(export))
-    embedder = _embedder(DEFAULT_MODEL, max_tokens, cache_dir, no_cache)
+    embedder = make_embedder(DEFAULT_MODEL, max_tokens, cache_dir, no_cache)
     config = TrainConfig(
         fields=tuple(fields),
         head=HeadConfig(cv_folds=cv_folds),
@@ -253,7 +181,7 @@ def train_command(
 
 
 @app.command("label")
-@_friendly_errors
+@friendly_errors
 def label_command(
     export: Annotated[Path, typer.Argument(help="Export to label (CSV, JSONL, Parquet).")],
     output: Annotated[
@@ -273,7 +201,7 @@ def label_command(
     """Label every ticket of an export; rerun the same command to resume a killed job."""
     bundle = load_bundle(model)
     record = bundle.manifest.embedding_model
-    embedder = _embedder(record.name, record.max_tokens, cache_dir, no_cache)
+    embedder = make_embedder(record.name, record.max_tokens, cache_dir, no_cache)
     classifier = TicketClassifier(bundle, embedder)
     columns_progress = (
         TextColumn("[progress.description]{task.description}"),
@@ -290,7 +218,7 @@ def label_command(
             export,
             output,
             classifier,
-            mapping_overrides=_overrides(preset, columns, text_column, id_column),
+            mapping_overrides=mapping_overrides(preset, columns, text_column, id_column),
             chunk_rows=chunk_rows,
             on_start=lambda total: progress.update(task, total=total),
             on_progress=lambda rows: progress.advance(task, rows),
@@ -305,7 +233,7 @@ def label_command(
 
 
 @app.command("info")
-@_friendly_errors
+@friendly_errors
 def info_command(
     model: Annotated[Path, typer.Argument(help="Bundle folder.")] = Path("models/current"),
 ) -> None:
@@ -325,6 +253,10 @@ def info_command(
     )
     for table in _cv_table(manifest):
         console.print(table)
+
+
+cli_service.register(app)
+cli_analytics.register(app)
 
 
 def main() -> None:

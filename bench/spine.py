@@ -1,0 +1,155 @@
+"""Spine benchmark: `ticketlens train` then `ticketlens label` on real data sets.
+
+For each data set it runs the CLI as a user would (fresh embedding cache, so training time includes
+embedding every ticket), scores the labeled test export with scikit-learn, and fits the reference
+baseline in the same run: frozen embeddings of the same prepared texts + LogisticRegression with
+scikit-learn's defaults. Results are appended to docs/benchmarks.md between markers.
+
+    python bench/spine.py                      # banking77 + nlbse24 at 256 tokens, nlbse24 at 128
+    python bench/spine.py --only banking77
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+
+from classifier.cache import CachedEmbedder, EmbeddingCache
+from classifier.embedder import SentenceTransformerEmbedder
+from classifier.text import prepare_text
+from training.export import read_tickets
+
+ROOT = Path(__file__).parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+REPORT = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- spine:begin -->", "<!-- spine:end -->"
+
+
+@dataclass(frozen=True)
+class Case:
+    dataset: str
+    label: str
+    max_tokens: int
+
+
+CASES = [
+    Case("banking77", "intent", 256),
+    Case("nlbse24_issue_reports", "issue_type", 256),
+    Case("nlbse24_issue_reports", "issue_type", 128),
+]
+
+
+def _ticketlens(*args: str | Path, cache: Path) -> float:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TICKETLENS_CACHE_DIR": str(cache)}
+    command = [sys.executable, "-c", "from training.cli import main; main()", *map(str, args)]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"ticketlens {args[0]} failed:\n{done.stderr}")
+    return elapsed
+
+
+def _baseline(case: Case, cache: Path) -> tuple[float, float]:
+    """Frozen embeddings (read back from the run's cache) + LogisticRegression defaults."""
+    embedder = CachedEmbedder(
+        SentenceTransformerEmbedder(max_tokens=case.max_tokens),
+        EmbeddingCache(cache / "embeddings.sqlite"),
+    )
+    splits = {}
+    for split in ("train", "test"):
+        tickets, _ = read_tickets(DATASETS / case.dataset / f"{split}.csv", [case.label])
+        texts = [prepare_text(t).text for t in tickets]
+        keep = [i for i, text in enumerate(texts) if text]
+        labels = np.asarray([tickets[i].labels[case.label] for i in keep])
+        splits[split] = (embedder.encode([texts[i] for i in keep]), labels)
+    model = LogisticRegression(max_iter=2000).fit(*splits["train"])
+    predicted = model.predict(splits["test"][0])
+    truth = splits["test"][1]
+    return accuracy_score(truth, predicted), f1_score(truth, predicted, average="macro")
+
+
+def run_case(case: Case, work: Path) -> dict[str, object]:
+    cache = work / f"cache-{case.dataset}-{case.max_tokens}"
+    name = f"{case.dataset}-{case.max_tokens}"
+    source = DATASETS / case.dataset
+    train_s = _ticketlens(
+        "train", source / "train.csv", "--label", case.label, "--max-tokens", case.max_tokens,
+        "--models-dir", work / "models", "--name", name, "--no-current", cache=cache,
+    )
+    output = work / f"{name}-labeled.csv"
+    label_s = _ticketlens(
+        "label", source / "test.csv", "--model", work / "models" / name, "-o", output, cache=cache
+    )
+    labeled = pd.read_csv(output, dtype=str, keep_default_na=False)
+    truth, predicted = labeled[case.label], labeled[f"predicted_{case.label}"]
+    base_acc, base_f1 = _baseline(case, cache)
+    train_rows = sum(1 for _ in pd.read_csv(source / "train.csv", dtype=str, usecols=[0]).index)
+    return {
+        "data set": case.dataset,
+        "label": case.label,
+        "window": case.max_tokens,
+        "train rows": train_rows,
+        "test rows": len(labeled),
+        "accuracy": accuracy_score(truth, predicted),
+        "macro-F1": f1_score(truth, predicted, average="macro"),
+        "baseline accuracy": base_acc,
+        "baseline macro-F1": base_f1,
+        "train s": train_s,
+        "label s": label_s,
+        "label tickets/s": len(labeled) / label_s,
+    }
+
+
+def _write_report(table: pd.DataFrame, command: str) -> None:
+    floats = {c: "{:.3f}" for c in ("accuracy", "macro-F1", "baseline accuracy", "baseline macro-F1")}
+    floats |= {"train s": "{:.0f}", "label s": "{:.0f}", "label tickets/s": "{:.1f}"}
+    shown = table.copy()
+    for column, fmt in floats.items():
+        shown[column] = shown[column].map(fmt.format)
+    section = "\n".join([
+        BEGIN,
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, "
+        f"{os.cpu_count()} CPU cores, Python {platform.python_version()}; command: `{command}`.",
+        "",
+        shown.to_markdown(index=False),
+        END,
+    ])
+    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n\n"
+    if BEGIN in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text += "\n" + section + "\n"
+    REPORT.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run only the cases of this data set")
+    args = parser.parse_args()
+    cases = [c for c in CASES if args.only in (None, c.dataset)]
+    with tempfile.TemporaryDirectory(prefix="ticketlens-bench-") as work:
+        rows = []
+        for case in cases:
+            rows.append(run_case(case, Path(work)))
+            print(pd.DataFrame(rows).tail(1).to_string(index=False), flush=True)
+    table = pd.DataFrame(rows)
+    _write_report(table, "python bench/spine.py" + (f" --only {args.only}" if args.only else ""))
+    print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

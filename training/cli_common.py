@@ -1,0 +1,100 @@
+"""Pieces shared by the `ticketlens` command modules: consoles, options and error handling."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from classifier.cache import CachedEmbedder, EmbeddingCache
+from classifier.embedder import Embedder
+from classifier.errors import TicketlensError
+from training.columns import load_mapping_file
+
+console = Console()
+errors = Console(stderr=True)
+logger = logging.getLogger("ticketlens")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PresetOption = Annotated[
+    str | None, typer.Option(help="Column preset: zendesk, freshdesk or jira.")
+]
+ColumnsOption = Annotated[
+    Path | None,
+    typer.Option("--columns", help="YAML file mapping export columns to ticket fields."),
+]
+TextColumnOption = Annotated[
+    str | None, typer.Option(help="Column holding the whole ticket text (no subject/body).")
+]
+IdColumnOption = Annotated[str | None, typer.Option(help="Column holding the ticket id.")]
+CacheOption = Annotated[
+    Path | None,
+    typer.Option(help="Embedding cache folder [default: $TICKETLENS_CACHE_DIR or ~/.cache]."),
+]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not cache embeddings.")]
+
+
+def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Print a TicketlensError as one line and exit 2, instead of a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except TicketlensError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def cache_dir_for(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    configured = os.environ.get("TICKETLENS_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ticketlens"
+
+
+def mapping_overrides(
+    preset: str | None, columns: Path | None, text_column: str | None, id_column: str | None
+) -> dict[str, Any]:
+    overrides: dict[str, Any] = load_mapping_file(columns) if columns else {}
+    if preset:
+        overrides["preset"] = preset
+    flags = {"text": text_column, "id": id_column}
+    chosen = {k: v for k, v in flags.items() if v}
+    if chosen:
+        overrides["columns"] = {**overrides.get("columns", {}), **chosen}
+    return overrides
+
+
+def label_fields(specs: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`--label intent` or `--label category="Ticket type"` → fields and their columns."""
+    fields, columns = [], {}
+    for spec in specs:
+        name, _, column = spec.partition("=")
+        fields.append(name.strip())
+        if column:
+            columns[name.strip()] = column.strip()
+    return fields, columns
+
+
+def make_embedder(name: str, max_tokens: int, cache_dir: Path | None, no_cache: bool) -> Embedder:
+    from classifier.embedder import SentenceTransformerEmbedder
+
+    with console.status("loading the embedding model…"):
+        embedder: Embedder = SentenceTransformerEmbedder(name, max_tokens=max_tokens)
+    if no_cache:
+        return embedder
+    return CachedEmbedder(embedder, EmbeddingCache(cache_dir_for(cache_dir) / "embeddings.sqlite"))
