@@ -86,8 +86,18 @@ def run_case(case: Case, work: Path) -> dict[str, object]:
     name = f"{case.dataset}-{case.max_tokens}"
     source = DATASETS / case.dataset
     train_s = _ticketlens(
-        "train", source / "train.csv", "--label", case.label, "--max-tokens", case.max_tokens,
-        "--models-dir", work / "models", "--name", name, "--no-current", cache=cache,
+        "train",
+        source / "train.csv",
+        "--label",
+        case.label,
+        "--max-tokens",
+        case.max_tokens,
+        "--models-dir",
+        work / "models",
+        "--name",
+        name,
+        "--no-current",
+        cache=cache,
     )
     output = work / f"{name}-labeled.csv"
     label_s = _ticketlens(
@@ -114,19 +124,24 @@ def run_case(case: Case, work: Path) -> dict[str, object]:
 
 
 def _write_report(table: pd.DataFrame, command: str) -> None:
-    floats = {c: "{:.3f}" for c in ("accuracy", "macro-F1", "baseline accuracy", "baseline macro-F1")}
+    scores = ("accuracy", "macro-F1", "baseline accuracy", "baseline macro-F1")
+    floats = dict.fromkeys(scores, "{:.3f}")
     floats |= {"train s": "{:.0f}", "label s": "{:.0f}", "label tickets/s": "{:.1f}"}
     shown = table.copy()
     for column, fmt in floats.items():
         shown[column] = shown[column].map(fmt.format)
-    section = "\n".join([
-        BEGIN,
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, "
-        f"{os.cpu_count()} CPU cores, Python {platform.python_version()}; command: `{command}`.",
-        "",
-        shown.to_markdown(index=False),
-        END,
-    ])
+    section = "\n".join(
+        [
+            BEGIN,
+            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, "
+            f"{os.cpu_count()} CPU cores, Python {platform.python_version()}, load average "
+            f"{os.getloadavg()[0]:.1f} at the end (other jobs shared the cores when it is above 2); "
+            f"command: `{command}`.",
+            "",
+            shown.to_markdown(index=False),
+            END,
+        ]
+    )
     text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n\n"
     if BEGIN in text:
         head, rest = text.split(BEGIN, 1)

@@ -98,7 +98,7 @@ def test_label_new_tickets_with_the_real_model(workspace: Workspace) -> None:
 
 def test_sigkill_mid_run_then_rerun_equals_a_clean_run(workspace: Workspace) -> None:
     root, model = workspace.root, workspace.models / "current"
-    source = workspace.train
+    source = workspace.new
     common = ("--model", model, "--chunk-rows", "25", "--no-cache")
     clean = ticketlens("label", source, *common, "-o", root / "clean.csv", cache=root / "c1")
     assert clean.returncode == 0, clean.stderr
