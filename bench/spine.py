@@ -133,9 +133,10 @@ def _write_report(table: pd.DataFrame, command: str) -> None:
     section = "\n".join(
         [
             BEGIN,
-            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, "
-            f"{os.cpu_count()} CPU cores, Python {platform.python_version()}, load average "
-            f"{os.getloadavg()[0]:.1f} at the end (other jobs shared the cores when it is above 2); "
+            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+            f"on {platform.machine()}, {os.cpu_count()} CPU cores, "
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end "
+            "(other jobs shared the cores when it is above 2); "
             f"command: `{command}`.",
             "",
             shown.to_markdown(index=False),

@@ -1,0 +1,216 @@
+"""Validate the spike and slow-drift detectors by injecting known signals into a real timeline.
+
+The timeline (ticket times and accounts) is the sample export's, less the tickets of its planted
+regression and flood; its category labels are shuffled across tickets for every trial, which keeps
+the weekly volume and the accounts' habits but erases the planted drift, giving a null world.
+`--scale N` stacks N copies of the timeline (accounts renamed per copy): the same business at N
+times the volume. Into it we inject:
+
+- spikes: one category-week gets +50 % of its tickets (at least 10), each from a different
+  account, i.e. spread over ≥ 10 accounts; recall = share of injections reported as a
+  cross-account spike in that category and week;
+- false alarms: cross-account spikes reported in the null worlds, per category-year (52 tested
+  category-weeks);
+- slow drift: a category's share rises linearly by `--drift-pp` over the last 20 weeks (other
+  tickets relabeled to it); recall = share flagged as trending up; false drift alerts = trends
+  flagged in the null worlds (random resamples of the reference).
+
+Usage: python bench/detectors.py [--trials 300] [--seed 0] [--write-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from training.analytics import (  # noqa: E402
+    CROSS_ACCOUNT,
+    SpikeConfig,
+    TicketFrame,
+    TrendConfig,
+    counts,
+    detect_spikes,
+    load_export,
+    shares,
+    trends,
+)
+
+DOCS = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- detectors:begin -->", "<!-- detectors:end -->"
+
+
+def _with_labels(base: TicketFrame, labels: np.ndarray, extra: pd.DataFrame | None = None):  # type: ignore[no-untyped-def]
+    data = base.data[["created_at", "window", "account_id"]].copy()
+    data["category"] = labels
+    if extra is not None:
+        data = pd.concat([data, extra], ignore_index=True)
+    return TicketFrame(data, ["category"], {"category": "category"}, base.source)
+
+
+def spike_trials(base: TicketFrame, rng: np.random.Generator, trials: int, config: SpikeConfig
+                 ) -> tuple[float, float, dict[str, list[int]]]:  # fmt: skip
+    labels = base.data["category"].to_numpy()
+    windows = base.windows
+    accounts = base.data["account_id"].dropna().unique()
+    first = config.min_history
+    per_category: dict[str, list[int]] = {}
+    false_alarms = tested = 0
+    hits = 0
+    for _ in range(trials):
+        shuffled = rng.permutation(labels)
+        null = _with_labels(base, shuffled)
+        table = counts(null, "category")
+        alarms = [s for s in detect_spikes(null, ["category"], config) if s.kind == CROSS_ACCOUNT]
+        false_alarms += sum(1 for s in alarms if s.week_index >= first)
+        tested += table.shape[1] * (len(windows) - first)
+        week = int(rng.integers(first, len(windows)))
+        category = str(rng.choice(table.columns))
+        extra_n = max(math.ceil(0.5 * table.iat[week, list(table.columns).index(category)]), 10)
+        filed = null.data[
+            (null.data["window"] == windows[week]) & (null.data["category"] == category)
+        ]
+        fresh = np.setdiff1d(accounts, filed["account_id"].dropna().unique())
+        chosen = rng.choice(fresh, size=extra_n, replace=False)
+        stamp = pd.Timestamp(windows[week]).tz_localize("UTC") + pd.Timedelta(hours=30)
+        extra = pd.DataFrame({"created_at": stamp, "window": windows[week], "account_id": chosen,
+                              "category": category})  # fmt: skip
+        injected = _with_labels(base, shuffled, extra)
+        found = any(
+            s.kind == CROSS_ACCOUNT and s.cell == category and s.week_index == week
+            for s in detect_spikes(injected, ["category"], config)
+        )
+        hits += found
+        per_category.setdefault(category, []).append(int(found))
+    years = tested / 52
+    return hits / trials, false_alarms / years, per_category
+
+
+def drift_trials(base: TicketFrame, rng: np.random.Generator, trials: int, drift_pp: float,
+                 config: TrendConfig) -> tuple[float, float]:  # fmt: skip
+    labels = base.data["category"].to_numpy()
+    week_index = base.data["window"].map({w: i for i, w in enumerate(base.windows)}).to_numpy()
+    n_weeks, span = len(base.windows), 20
+    false_alerts = tested = hits = 0
+    for _ in range(trials):
+        shuffled = rng.permutation(labels)
+        null_trends = trends(shares(counts(_with_labels(base, shuffled), "category")), config)
+        false_alerts += sum(t.flagged for t in null_trends)
+        tested += len(null_trends)
+        category = str(rng.choice(np.unique(labels)))
+        start = n_weeks - span
+        ramp = np.clip((week_index - start) / (span - 1), 0, 1) * drift_pp / 100
+        others = shuffled != category
+        # relabel other tickets so the category gains `ramp` of each week's tickets
+        flip = others & (rng.random(len(labels)) < ramp / np.maximum(others.mean(), 1e-9))
+        drifted = np.where(flip, category, shuffled)
+        found = trends(shares(counts(_with_labels(base, drifted), "category")), config)
+        hits += any(t.label == category and t.flagged and t.direction == "up" for t in found)
+    return hits / trials, false_alerts / trials
+
+
+def _write_docs(text: str) -> None:
+    section = f"{BEGIN}\n{text}\n{END}"
+    current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    if BEGIN in current and END in current:
+        current = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, current,
+                         flags=re.S)  # fmt: skip
+    else:
+        current = current.rstrip("\n") + "\n\n" + section + "\n"
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text(current)
+
+
+def clean_timeline(path: Path, scale: int) -> TicketFrame:
+    """The export's timeline without the planted regression and flood, stacked `scale` times."""
+    full = load_export(path, fields=["category", "feature"])
+    data, windows = full.data, full.windows
+    flood_account = data[data["window"] == windows[11]].groupby("account_id").size().idxmax()
+    planted = (
+        (data["window"] == windows[20])
+        & (data["category"] == "technical_issue")
+        & (data["feature"] == "reports")
+    ) | ((data["window"] == windows[11]) & (data["account_id"] == flood_account))
+    kept = data.loc[~planted, ["created_at", "window", "account_id", "category"]]
+    copies = [kept.assign(account_id=kept["account_id"] + f"-{i}") for i in range(scale)]
+    table = pd.concat(copies, ignore_index=True)
+    return TicketFrame(table, ["category"], {"category": "category"}, str(path))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--export", type=Path, default=ROOT / "data" / "sample_tickets.csv")
+    parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--drift-trials", type=int, default=100)
+    parser.add_argument("--drift-pp", type=float, default=8.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scale", type=int, nargs="+", default=[1, 5])
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    spike_config, trend_config = SpikeConfig(), TrendConfig()
+    results = []
+    for scale in args.scale:
+        base = clean_timeline(args.export, scale)
+        rng = np.random.default_rng(args.seed)
+        recall, false_alarms, per_category = spike_trials(base, rng, args.trials, spike_config)
+        drift_recall, drift_false = drift_trials(base, rng, args.drift_trials, args.drift_pp,
+                                                 trend_config)  # fmt: skip
+        weekly = counts(base, "category").mean()
+        results.append((scale, len(base.data), recall, false_alarms, drift_recall, drift_false,
+                        per_category, weekly))  # fmt: skip
+    elapsed = time.perf_counter() - started
+    command = (
+        f"python bench/detectors.py --trials {args.trials} --drift-trials {args.drift_trials} "
+        f"--drift-pp {args.drift_pp:g} --seed {args.seed} --scale {' '.join(map(str, args.scale))}"
+    )
+    summary = "\n".join(
+        f"| ×{scale} ({n} tickets) | {recall:.3f} | {fa:.2f} | {dr:.2f} | {df:.3f} |"
+        for scale, n, recall, fa, dr, df, _, _ in results
+    )
+    per_cat = "\n".join(
+        f"| ×{scale} | {c} | {weekly[c]:.1f} | {len(v)} | {np.mean(v):.2f} |"
+        for scale, *_, per_category, weekly in results
+        for c, v in sorted(per_category.items())
+    )
+    text = f"""## Detectors (spikes and slow drift)
+
+Measured with `{command}` ({elapsed:.0f} s on 2 CPU cores). Timeline and accounts: the sample
+export `{args.export.relative_to(ROOT)}` (30 weeks) less its planted regression and flood,
+category labels shuffled per trial (a null world); ×N stacks N copies (N times the volume).
+Spike detector defaults: baseline {spike_config.baseline_weeks} weeks (median; spread = MAD,
+floored at √median), k = {spike_config.k:g}, min rise {spike_config.min_rise} accounts. Drift:
+Theil–Sen + Mann–Kendall, α = {trend_config.alpha:g}, min change {trend_config.min_change_pp:g} pp.
+Targets: spike recall ≥ 0.95 with ≤ 1 false alarm per category-year.
+
+| volume | spike recall (+50 %, ≥ 10 new accounts) | false spikes / category-year \
+| drift recall (+{args.drift_pp:g} pp in 20 weeks) | false drift alerts / category / resample |
+|---|---|---|---|---|
+{summary}
+
+Targets NOT met. At the sample's volume (4–20 tickets per category-week) a +50 % week is only
+1.5–2.5 Poisson standard deviations above normal. Stacking copies (×5) does not help as hoped:
+the copies share the timeline's week-to-week volume swings (±15 %), so the spread grows with the
+volume and the raw distinct-account count is confounded by them. Next step: compare each cell
+with the week's total (accounts in the cell / active accounts that week) or fit a Poisson model
+with a per-week offset. Spike recall per category:
+
+| volume | category | tickets/week | injections | recall |
+|---|---|---|---|---|
+{per_cat}"""
+    print(text)
+    if args.write_docs:
+        _write_docs(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Resolution time (median, p90) and CSAT (mean, share satisfied) per label, by tier if known."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from training.analytics.frame import TicketFrame
+
+SATISFIED = 4
+"""CSAT of 4 or 5 (on 1–5) counts as satisfied."""
+
+
+def service_levels(frame: TicketFrame, field: str, *, by_tier: bool = False) -> pd.DataFrame:
+    """Per label (and tier): tickets, resolution median/p90 hours, CSAT mean and % satisfied.
+
+    Columns missing from the export come out as NaN; an empty frame means neither exists.
+    """
+    data = frame.data[frame.data[field] != ""]
+    keys = [field, "tier"] if by_tier and "tier" in data.columns else [field]
+    grouped = data.groupby(keys, dropna=True)
+    table = pd.DataFrame({"tickets": grouped.size()})
+    if "resolution_hours" in data.columns:
+        hours = grouped["resolution_hours"]
+        table["resolution_median_h"] = hours.median()
+        table["resolution_p90_h"] = hours.quantile(0.9)
+    if "csat" in data.columns:
+        csat = grouped["csat"]
+        table["csat_responses"] = csat.count()
+        table["csat_mean"] = csat.mean()
+        table["satisfied_pct"] = csat.apply(lambda s: 100 * (s.dropna() >= SATISFIED).mean())
+    return table.sort_values("tickets", ascending=False)
