@@ -1,4 +1,5 @@
-# Two entry points: `make demo` (train, label, share table on the sample export) and `make test`.
+# Two entry points: `make demo` (train, label, share table, report on the sample export) and
+# `make test` (lint, types, the whole test suite).
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -19,6 +20,8 @@ setup: $(BIN)/.installed
 demo: setup
 	$(BIN)/ticketlens train data/sample_tickets.csv --taxonomy data/taxonomy.yaml --models-dir models
 	$(BIN)/ticketlens label data/sample_tickets.csv --model models/current -o out/sample_labeled.csv
+	$(BIN)/ticketlens report out/sample_labeled.csv --html out/report.html
+	@echo "report page: out/report.html"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,0 +1,288 @@
+"""Serving benchmark: latency and throughput of `ticketlens serve` with the real embedding model.
+
+Starts `ticketlens serve` on a free port on 127.0.0.1 (loopback only), sends `POST /classify`
+requests with ticket texts from data/sample_tickets.csv at each concurrency level for a fixed
+time, and reports p50/p95/p99 latency, throughput and the server's resident memory. The figures
+and the command are written between `<!-- serve:begin -->` and `<!-- serve:end -->` in
+docs/benchmarks.md.
+
+    python bench/serve_load.py                         # models/current, 10 s per level
+    python bench/serve_load.py --model models/x --duration 30 --levels 1 8 32 64
+    python bench/serve_load.py --no-write              # print only
+
+Without a bundle at --model, one is trained first on the first `--train-rows` (400) tickets of the
+sample export (real model) into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).parents[1]
+REPORT = ROOT / "docs" / "benchmarks.md"
+SAMPLE = ROOT / "data" / "sample_tickets.csv"
+BEGIN, END = "<!-- serve:begin -->", "<!-- serve:end -->"
+HOST = "127.0.0.1"
+MAX_REQUESTS_PER_LEVEL = 200_000  # a hard bound besides the duration
+
+
+@dataclass(frozen=True)
+class Level:
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    rss_mib: float
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds
+
+
+def _cli(*args: str | Path) -> list[str]:
+    return [sys.executable, "-c", "from training.cli import main; main()", *map(str, args)]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _rss_mib(pid: int) -> tuple[float, float]:
+    """Current and peak resident memory of a process (Linux /proc)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", float("nan")), values.get("VmHWM", float("nan"))
+
+
+def _train_sample_bundle(folder: Path, rows: int) -> Path:
+    """Heads on the first `rows` sample tickets: serving cost does not depend on their quality."""
+    folder.mkdir(parents=True, exist_ok=True)
+    export = folder / "train.csv"
+    pd.read_csv(SAMPLE, nrows=rows, dtype=str, keep_default_na=False).to_csv(export, index=False)
+    command = _cli(
+        "train",
+        export,
+        "--models-dir",
+        folder,
+        "--name",
+        "bench-sample",
+        "--no-current",
+        "--cv-folds",
+        "2",
+    )
+    subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    return folder / "bench-sample"
+
+
+def _tickets(limit: int = 2000) -> list[dict[str, str]]:
+    frame = pd.read_csv(SAMPLE, nrows=limit, dtype=str, keep_default_na=False)
+    return [
+        {"id": f"bench-{i}", "subject": row.subject, "body": row.body}
+        for i, row in enumerate(frame.itertuples())
+    ]
+
+
+def _wait_ready(base: str, token: str, server: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited with {server.returncode}")
+        try:
+            ready = httpx.get(
+                f"{base}/ready", headers={"Authorization": f"Bearer {token}"}, timeout=2
+            )
+            if ready.status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"server not ready after {timeout:.0f}s")
+
+
+async def _level(
+    base: str, token: str, tickets: list[dict[str, str]], concurrency: int, duration: float
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    counter = 0
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as http:
+        started = time.perf_counter()
+        deadline = started + duration
+
+        async def worker() -> None:
+            nonlocal errors, counter
+            while time.perf_counter() < deadline and counter < MAX_REQUESTS_PER_LEVEL:
+                ticket = {**tickets[counter % len(tickets)], "id": f"bench-{counter}"}
+                counter += 1
+                sent = time.perf_counter()
+                try:
+                    response = await http.post("/classify", json=ticket, timeout=30)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    latencies.append(time.perf_counter() - sent)
+                else:
+                    errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def run(
+    model: Path | None, levels: list[int], duration: float, train_rows: int
+) -> tuple[list[Level], str]:
+    token = secrets.token_hex(16)
+    port = _free_port()
+    base = f"http://{HOST}:{port}"
+    with tempfile.TemporaryDirectory(prefix="ticketlens-serve-bench-") as scratch:
+        folder = Path(scratch)
+        if model is None or not model.exists():
+            model = _train_sample_bundle(folder / "models", train_rows)
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "TICKETLENS_API_TOKEN": token,
+            "TICKETLENS_WATCH_INTERVAL_S": "0",
+        }
+        command = _cli(
+            "serve",
+            "--model",
+            model,
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--db",
+            f"sqlite:///{folder / 'log.db'}",
+            "--log-level",
+            "warning",
+        )
+        server = subprocess.Popen(command, cwd=ROOT, env=env)
+        try:
+            _wait_ready(base, token, server, timeout=300)
+            tickets = _tickets()
+            asyncio.run(_level(base, token, tickets, 4, 2.0))  # warm-up, not reported
+            results = []
+            for concurrency in levels:
+                latencies, errors, elapsed = asyncio.run(
+                    _level(base, token, tickets, concurrency, duration)
+                )
+                ms = np.asarray(latencies) * 1000
+                rss, _ = _rss_mib(server.pid)
+                results.append(
+                    Level(
+                        concurrency=concurrency,
+                        requests=len(latencies),
+                        errors=errors,
+                        seconds=elapsed,
+                        p50_ms=float(np.percentile(ms, 50)) if len(ms) else float("nan"),
+                        p95_ms=float(np.percentile(ms, 95)) if len(ms) else float("nan"),
+                        p99_ms=float(np.percentile(ms, 99)) if len(ms) else float("nan"),
+                        rss_mib=rss,
+                    )
+                )
+                print(results[-1], flush=True)
+            _, peak = _rss_mib(server.pid)
+            manifest = httpx.get(
+                f"{base}/model", headers={"Authorization": f"Bearer {token}"}
+            ).json()
+            load = os.getloadavg()[0]
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    note = (
+        f"bundle `{manifest['name']}`: {manifest['embedding_model']['name']}, heads trained on "
+        f"{manifest['training_data']['rows']} tickets; peak server RSS {peak:.0f} MiB; "
+        f"1-min load average at the end {load:.1f}"
+    )
+    return results, note
+
+
+def _section(results: list[Level], note: str, command: str, duration: float) -> str:
+    cores = os.cpu_count()
+    lines = [
+        BEGIN,
+        "## Serving: `POST /classify` latency and throughput (issue #3)",
+        "",
+        f"Measured with `{command}` ({duration:.0f} s per level, {platform.machine()}, "
+        f"{cores} CPU cores shared by the server, the load generator and any other jobs; {note}).",
+        "One ticket per request, texts from `data/sample_tickets.csv`, micro-batching on "
+        "(5 ms / 32 tickets), prediction log on SQLite.",
+        "",
+        "| concurrency | requests | errors | tickets/s | p50 ms | p95 ms | p99 ms | RSS MiB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.concurrency} | {r.requests} | {r.errors} | {r.throughput:.1f} | "
+            f"{r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.rss_mib:.0f} |"
+        )
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def _write(section: str) -> None:
+    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    REPORT.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=Path("models/current"))
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per level")
+    parser.add_argument(
+        "--train-rows", type=int, default=400, help="sample tickets to train on without --model"
+    )
+    parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
+    args = parser.parse_args()
+    if args.duration <= 0 or args.duration > 600:
+        parser.error("--duration must be in (0, 600]")
+    command = "python bench/serve_load.py " + shlex.join(sys.argv[1:])
+    results, note = run(args.model, args.levels, args.duration, args.train_rows)
+    section = _section(results, note, command.strip(), args.duration)
+    print(section)
+    if not args.no_write:
+        _write(section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Prometheus metrics, in a registry of the app's own (so many apps in one process never clash)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from classifier.records import Prediction
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The service's counters; `/metrics` renders `registry`."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "ticketlens_http_requests",
+            "HTTP requests by route template, method and status code.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "ticketlens_http_request_duration_seconds",
+            "Time to answer a request, by route template.",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "ticketlens_predictions",
+            "Predicted labels, by field and label (label 'none' for tickets without text).",
+            ["field", "label"],
+            registry=self.registry,
+        )
+        self.needs_review = Counter(
+            "ticketlens_needs_review",
+            "Field predictions marked needs_review (the model abstains), by field and reason.",
+            ["field", "reason"],
+            registry=self.registry,
+        )
+        self.abstain_rate = Gauge(
+            "ticketlens_abstain_ratio",
+            "Share of field predictions since start that were marked needs_review.",
+            ["field"],
+            registry=self.registry,
+        )
+        self.model = Info(
+            "ticketlens_model", "The model bundle being served.", registry=self.registry
+        )
+        self.model_loaded = Gauge(
+            "ticketlens_model_loaded", "1 when a model is loaded.", registry=self.registry
+        )
+        self.batch_size = Histogram(
+            "ticketlens_batch_size",
+            "Tickets per model call (the micro-batcher gathers concurrent requests).",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=self.registry,
+        )
+        self.predlog_errors = Counter(
+            "ticketlens_predlog_errors",
+            "Predictions that could not be written to the prediction log.",
+            registry=self.registry,
+        )
+        self._seen: dict[str, int] = {}
+        self._abstained: dict[str, int] = {}
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
+    def observe_predictions(self, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            for name, field in prediction.fields.items():
+                self.predictions.labels(name, field.label or "none").inc()
+                self._seen[name] = self._seen.get(name, 0) + 1
+                if field.needs_review:
+                    self.needs_review.labels(name, field.review_reason or "unknown").inc()
+                    self._abstained[name] = self._abstained.get(name, 0) + 1
+                self.abstain_rate.labels(name).set(self._abstained.get(name, 0) / self._seen[name])
+
+    def set_model(self, version: str, embedding_model: str) -> None:
+        self.model.info({"version": version, "embedding_model": embedding_model})
+        self.model_loaded.set(1)

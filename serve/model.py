@@ -1,0 +1,87 @@
+"""The classifier the service answers with, swapped atomically on reload."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from classifier.predictor import TicketClassifier
+
+logger = logging.getLogger(__name__)
+
+Loader = Callable[[Path], TicketClassifier]
+
+
+class ModelHolder:
+    """Holds one reference to the live classifier.
+
+    A reload builds the new classifier completely (in a worker thread) and only then replaces the
+    reference, so a request that already took the old one finishes with it and none fails.
+    """
+
+    def __init__(self, path: Path, loader: Loader) -> None:
+        self.path = path
+        self._loader = loader
+        self._current: TicketClassifier | None = None
+        self._target: str | None = None
+        self._failed_target: str | None = None
+        self._lock = asyncio.Lock()
+        self.error: str | None = None
+        self.on_change: Callable[[TicketClassifier], None] | None = None
+
+    @property
+    def current(self) -> TicketClassifier | None:
+        return self._current
+
+    def set(self, classifier: TicketClassifier, target: str | None = None) -> None:
+        """Serve `classifier` from now on; `target` is the real path it was loaded from."""
+        self._current = classifier
+        self._target = target or self._resolve()
+        self.error = None
+        if self.on_change is not None:
+            self.on_change(classifier)
+
+    def _resolve(self) -> str:
+        return os.path.realpath(self.path)
+
+    def target_changed(self) -> bool:
+        """True when the model path points somewhere new: not the loaded nor a failed bundle."""
+        resolved = self._resolve()
+        if resolved == self._failed_target:
+            return False
+        if self._current is None:
+            return self._failed_target is not None  # the first load failed; try the new target
+        return resolved != self._target
+
+    async def reload(self) -> TicketClassifier:
+        """Load the bundle the model path names now and swap it in; raises if it cannot load.
+
+        On failure the old classifier keeps serving.
+        """
+        async with self._lock:
+            # Resolve once: a symlink moved mid-load is noticed by the next watch tick.
+            target = self._resolve()
+            try:
+                fresh = await asyncio.to_thread(self._loader, Path(target))
+            except Exception as exc:
+                self.error = str(exc)
+                self._failed_target = target
+                logger.error("model load from %s failed: %s", target, exc)
+                raise
+            previous = self._current.version if self._current else None
+            self.set(fresh, target)
+            logger.info("serving model %s (was %s)", fresh.version, previous)
+            return fresh
+
+    async def watch(self, interval_s: float) -> None:
+        """Reload whenever the model path's symlink target changes (runs until cancelled)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            if self.target_changed():
+                try:
+                    await self.reload()
+                except Exception:  # logged in reload; keep serving and keep watching
+                    continue

@@ -1,0 +1,40 @@
+"""POST /classify and /classify/batch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from serve.auth import require_token
+from serve.schemas import BatchIn, BatchOut, ClassifyOut, TicketIn
+from serve.service import Service, get_service
+
+router = APIRouter(tags=["classify"], dependencies=[Depends(require_token)])
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+@router.post("/classify")
+async def classify(ticket: TicketIn, service: ServiceDep) -> ClassifyOut:
+    """Classify one ticket: per label field, the label, confidence, top 3 and needs_review."""
+    (prediction,) = await service.classify([ticket.to_ticket()])
+    return ClassifyOut.from_prediction(prediction)
+
+
+@router.post("/classify/batch")
+async def classify_batch(batch: BatchIn, service: ServiceDep) -> BatchOut:
+    """Classify up to `batch_limit` tickets (default 100) in one call, answers in order."""
+    limit = service.settings.batch_limit
+    if len(batch.tickets) > limit:
+        raise HTTPException(
+            status_code=422,
+            detail=[
+                {
+                    "loc": ["body", "tickets"],
+                    "msg": f"at most {limit} tickets per call, got {len(batch.tickets)}",
+                    "type": "too_long",
+                }
+            ],
+        )
+    predictions = await service.classify([t.to_ticket() for t in batch.tickets])
+    return BatchOut(predictions=[ClassifyOut.from_prediction(p) for p in predictions])

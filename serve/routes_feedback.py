@@ -1,0 +1,50 @@
+"""POST /feedback: an agent's correction, stored for retraining."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from serve.auth import require_token
+from serve.schemas import FeedbackIn, FeedbackOut
+from serve.service import Service, get_service
+
+router = APIRouter(tags=["feedback"], dependencies=[Depends(require_token)])
+
+
+def _refuse(where: str, message: str) -> HTTPException:
+    return HTTPException(
+        status_code=422, detail=[{"loc": ["body", where], "msg": message, "type": "value_error"}]
+    )
+
+
+@router.post("/feedback", status_code=201)
+async def feedback(
+    correction: FeedbackIn, service: Annotated[Service, Depends(get_service)]
+) -> FeedbackOut:
+    """Store the right label for one field of one ticket; labels outside the model are refused."""
+    fields = service.classifier().bundle.manifest.fields
+    if correction.field not in fields:
+        raise _refuse("field", f"unknown field '{correction.field}'; valid: {sorted(fields)}")
+    entry = fields[correction.field]
+    # Classes left out for being rare are valid too: corrections are how they grow back.
+    classes = entry.classes + sorted(entry.excluded_classes)
+    if correction.label not in classes:
+        raise _refuse(
+            "label",
+            f"unknown label '{correction.label}' for '{correction.field}'; valid: {classes}",
+        )
+    if service.store is None:
+        raise HTTPException(status_code=503, detail="the prediction log is turned off")
+    await asyncio.to_thread(
+        service.store.record_feedback,
+        correction.ticket_id,
+        correction.field,
+        correction.label,
+        agent=correction.agent,
+    )
+    return FeedbackOut(
+        stored=True, ticket_id=correction.ticket_id, field=correction.field, label=correction.label
+    )

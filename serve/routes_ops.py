@@ -1,0 +1,61 @@
+"""Operations routes: /health, /ready, /model, /metrics and POST /admin/reload."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from serve.auth import require_token
+from serve.schemas import ReloadOut
+from serve.service import Service, get_service
+
+public = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], dependencies=[Depends(require_token)])
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+@public.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness: the process answers (no token needed, no model needed)."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", response_model=None)
+async def ready(service: ServiceDep) -> dict[str, Any] | JSONResponse:
+    """Readiness: 200 once a model is loaded, 503 before (or after a failed first load)."""
+    current = service.holder.current
+    if current is None:
+        body = {"status": "failed" if service.holder.error else "loading"}
+        if service.holder.error:
+            body["error"] = service.holder.error
+        return JSONResponse(status_code=503, content=body)
+    return {"status": "ready", "model_version": current.version}
+
+
+@router.get("/model")
+async def model(service: ServiceDep) -> dict[str, Any]:
+    """The live bundle's manifest: label fields and classes, embedding model, CV metrics."""
+    return service.classifier().bundle.manifest.model_dump(mode="json")
+
+
+@router.get("/metrics")
+async def metrics(service: ServiceDep) -> Response:
+    """Prometheus metrics in the text exposition format."""
+    return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post("/admin/reload")
+async def reload(service: ServiceDep) -> ReloadOut:
+    """Load the bundle the model path points at now and swap it in; requests never fail."""
+    previous = service.holder.current
+    try:
+        fresh = await service.holder.reload()
+    except Exception as exc:
+        still = f"; still serving {previous.version}" if previous else ""
+        raise HTTPException(status_code=409, detail=f"reload failed: {exc}{still}") from exc
+    return ReloadOut(
+        model_version=fresh.version, previous_version=previous.version if previous else None
+    )

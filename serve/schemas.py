@@ -1,0 +1,110 @@
+"""Request and response bodies of the HTTP API (parsed into `classifier.Ticket` at the edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from classifier.records import MetadataValue, Prediction, Ticket
+
+BATCH_LIMIT = 100
+"""Default most tickets per /classify/batch call (setting `batch_limit`)."""
+
+
+class TicketIn(BaseModel):
+    """One ticket to classify."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=255)
+    subject: str = ""
+    body: str = ""
+    account_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime | None = None
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+
+    def to_ticket(self) -> Ticket:
+        return Ticket(
+            id=self.id,
+            subject=self.subject,
+            body=self.body,
+            account_id=self.account_id,
+            created_at=self.created_at,
+            metadata=self.metadata,
+        )
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tickets: list[TicketIn] = Field(min_length=1)
+
+
+class LabelScoreOut(BaseModel):
+    label: str
+    confidence: float
+
+
+class FieldOut(BaseModel):
+    label: str | None
+    confidence: float
+    top: list[LabelScoreOut]
+    """Up to three most likely labels, best first."""
+    needs_review: bool
+    reason: str | None
+    """`empty` (no text) or `low_confidence`; null when the label can be trusted."""
+
+
+class ClassifyOut(BaseModel):
+    ticket_id: str
+    model_version: str
+    fields: dict[str, FieldOut]
+    truncated: bool
+    needs_review: bool
+
+    @classmethod
+    def from_prediction(cls, prediction: Prediction) -> ClassifyOut:
+        return cls(
+            ticket_id=prediction.ticket_id,
+            model_version=prediction.model_version,
+            fields={
+                name: FieldOut(
+                    label=field.label,
+                    confidence=field.confidence,
+                    top=[LabelScoreOut(label=s.label, confidence=s.confidence) for s in field.top],
+                    needs_review=field.needs_review,
+                    reason=field.review_reason,
+                )
+                for name, field in prediction.fields.items()
+            },
+            truncated=prediction.truncated,
+            needs_review=prediction.needs_review,
+        )
+
+
+class BatchOut(BaseModel):
+    predictions: list[ClassifyOut]
+
+
+class FeedbackIn(BaseModel):
+    """An agent's correction: the right label of one field of one ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_id: str = Field(min_length=1, max_length=255)
+    field: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    agent: str | None = Field(default=None, max_length=255)
+
+
+class FeedbackOut(BaseModel):
+    stored: bool
+    ticket_id: str
+    field: str
+    label: str
+
+
+class ReloadOut(BaseModel):
+    model_version: str
+    previous_version: str | None

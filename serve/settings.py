@@ -1,0 +1,51 @@
+"""Service settings, read from `TICKETLENS_*` environment variables (or passed explicitly)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_GENERIC_FIELDS = {
+    "id": "id",
+    "subject": "subject",
+    "body": "body",
+    "created_at": "created_at",
+    "account_id": "account_id",
+}
+
+
+class Settings(BaseSettings):
+    """Everything the HTTP service needs; each field is also `TICKETLENS_<NAME>` in the env."""
+
+    model_config = SettingsConfigDict(env_prefix="TICKETLENS_", extra="ignore", frozen=True)
+
+    model_path: Path = Path("models/current")
+    """Bundle folder, usually the `current` symlink (watched for changes)."""
+    api_token: SecretStr
+    """Bearer token every route except /health requires."""
+    db_url: str = Field(default="sqlite:///ticketlens.db", repr=False)  # may hold a password
+    """Prediction log: any SQLAlchemy URL (SQLite in WAL mode by default, or PostgreSQL)."""
+    log_predictions: bool = True
+    cache_dir: Path | None = None
+    """Embedding cache folder; none by default (live tickets are rarely seen twice)."""
+
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    batch_limit: int = Field(default=100, gt=0)
+    """Most tickets one /classify/batch request may hold."""
+    batcher_max_wait_ms: float = Field(default=5.0, ge=0)
+    batcher_max_size: int = Field(default=32, gt=0)
+    batcher_workers: int = Field(default=1, gt=0)
+    """Batches predicted at once; 1 lets torch use every core for one batch."""
+
+    watch_interval_s: float = Field(default=2.0, ge=0)
+    """How often the model path's symlink target is checked; 0 turns the watch off."""
+
+    zendesk_secret: SecretStr | None = None
+    """Zendesk webhook signing secret; when set, unsigned Zendesk calls are refused."""
+    webhook_secret: SecretStr | None = None
+    """Shared secret for `X-Ticketlens-Signature` on /webhooks/generic; when set, required."""
+    replay_window_s: int = Field(default=300, gt=0)
+    generic_fields: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_GENERIC_FIELDS))
+    """Ticket attribute → dotted path in the generic webhook JSON (e.g. "body": "ticket.text")."""

@@ -1,0 +1,1 @@
+"""Tests of the HTTP service (fake embedder; one test runs a real uvicorn process)."""
