@@ -1,18 +1,29 @@
-"""Cross-account spikes against a robust baseline, told apart from single-account floods.
+"""Cross-account spikes judged against the week's total, told apart from single-account floods.
 
 For every cell (a category, a feature, or a category × feature pair) and week, count the tickets,
-the distinct accounts filing them and the busiest account's tickets. The baseline is the median
-of the previous `baseline_weeks` weeks, its spread the MAD (scaled to a standard deviation, and
-never below the Poisson spread √median, so a quiet cell's MAD of zero cannot make noise look like
-a spike). A week rises when it exceeds the median by `k` spreads and by at least `min_rise`.
+the distinct accounts filing them and the busiest account's tickets. Whole weeks swing (holidays,
+launches) for every cell at once, so a cell is judged against the rest of its week (the other
+cells of the dimension), not by its raw count: the expected count is the rest of the week times
+the cell's ratio to the rest over the previous `baseline_weeks` weeks. Using the rest rather than
+the whole week keeps a big cell's own spike from inflating its expectation. The excess is judged
+with the exact conditional test for two Poisson rates: if the ratio held, the cell's count this
+week, given it plus its baseline count, is binomial with p = rest this week / (rest this week +
+rest over the baseline), so the noise of the baseline ratio is counted too and no spread has to
+be estimated from eight points. A week rises when the one-sided mid-p value is below `alpha` and
+the count exceeds the expected one by at least `min_rise`. Weeks already flagged for a cell are
+left out of its later baselines, so one spike does not hide the next. A dimension with a single
+cell has no rest to compare with and is not judged.
 
-- More distinct accounts than usual → `cross-account spike`, the signature of a release
+- More distinct accounts than expected → `cross-account spike`, the signature of a release
   regression: many customers hit the same thing at once.
-- More tickets but the busiest account files ≥ `flood_share` of them → `single-account flood`
-  (one customer's repeated complaint or a script), which is not a product-wide problem.
+- More tickets than expected but the busiest account files ≥ `flood_share` of them →
+  `single-account flood` (one customer's repeated complaint or a script), not a product-wide
+  problem.
 
 More tickets spread over no more accounts than usual is not reported: at these volumes that is
-mostly noise (a handful of busy accounts in one week).
+mostly noise (a handful of busy accounts in one week). The test assumes the cell's share is
+steady apart from sampling noise; real shares that wander more than that (seasonality, drift)
+give more alarms than `alpha` promises.
 """
 
 from __future__ import annotations
@@ -23,19 +34,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from training.analytics.frame import TicketFrame
 
 CROSS_ACCOUNT = "cross-account spike"
 FLOOD = "single-account flood"
-_MAD_TO_SD = 1.4826
 
 
 @dataclass(frozen=True)
 class SpikeConfig:
     baseline_weeks: int = 8
     min_history: int = 4
-    k: float = 3.0
+    alpha: float = 0.01
+    """One-sided false-alarm rate per cell-week: 0.01 is about one alarm per cell every two years
+    if shares are steady (half the budget of one per cell-year, for shares that wander more)."""
     min_rise: int = 5
     """Smallest rise (accounts, or tickets for floods) worth a person's attention."""
     flood_share: float = 0.5
@@ -63,31 +76,30 @@ class Spike:
         return self.kind == CROSS_ACCOUNT
 
 
-def robust_baseline(values: np.ndarray, config: SpikeConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Median and spread of the previous `baseline_weeks` rows, per column (NaN: too little)."""
-    weeks, cells = values.shape
-    n = config.baseline_weeks
-    padded = np.vstack([np.full((n, cells), np.nan), values.astype(float)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, n, axis=0)[:weeks]
-    enough = (~np.isnan(windows)).sum(axis=-1) >= config.min_history
-    median = np.full((weeks, cells), np.nan)
-    spread = np.full((weeks, cells), np.nan)
-    if enough.any():
-        chosen = windows[enough]
-        med = np.nanmedian(chosen, axis=-1)
-        mad = np.nanmedian(np.abs(chosen - med[:, None]), axis=-1) * _MAD_TO_SD
-        median[enough] = med
-        spread[enough] = np.maximum(mad, np.sqrt(np.maximum(med, 1.0)))
-    return median, spread
-
-
 def rises(values: np.ndarray, config: SpikeConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean mask of weeks that rise above their baseline, and the baseline medians."""
-    median, spread = robust_baseline(values, config)
-    with np.errstate(invalid="ignore"):
-        excess = values - median
-        mask = (excess >= config.k * spread) & (excess >= config.min_rise)
-    return np.nan_to_num(mask, nan=0).astype(bool), median
+    """Mask of weeks (rows) × cells (columns) rising above their expected share, and the
+    expected counts (NaN where there is too little history)."""
+    values = np.asarray(values, dtype=np.int64)
+    weeks, cells = values.shape
+    rest = values.sum(axis=1, keepdims=True) - values
+    mask = np.zeros((weeks, cells), dtype=bool)
+    expected = np.full((weeks, cells), np.nan)
+    for w in range(config.min_history, weeks):
+        first = max(0, w - config.baseline_weeks)
+        usable = ~mask[first:w]
+        cell_before = (values[first:w] * usable).sum(axis=0)
+        rest_before = (rest[first:w] * usable).sum(axis=0)
+        judged = (usable.sum(axis=0) >= config.min_history) & (rest_before > 0) & (rest[w] > 0)
+        if not judged.any():
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected[w] = np.where(judged, rest[w] * cell_before / rest_before, np.nan)
+            p_now = rest[w] / (rest[w] + rest_before)
+        n = values[w] + cell_before
+        # mid-p: the exact test is conservative at small counts; half the tie's mass fixes most
+        tail = binom.sf(values[w], n, p_now) + 0.5 * binom.pmf(values[w], n, p_now)
+        mask[w] = judged & (tail < config.alpha) & (values[w] - expected[w] >= config.min_rise)
+    return mask, expected
 
 
 def _cell_tables(frame: TicketFrame, by: Sequence[str]) -> dict[str, pd.DataFrame]:

@@ -12,6 +12,7 @@ from tests.training.analytics import synthetic
 from training.analytics import (
     CROSS_ACCOUNT,
     FLOOD,
+    SpikeConfig,
     active_from_tickets,
     counts,
     detect_spikes,
@@ -22,6 +23,10 @@ from training.analytics import (
     trends,
 )
 
+# The default (α = 0.01 per cell-week) lets ~0.5 noise alarms into a 4-cell × 12-week table;
+# the known-answer tests use a stricter threshold so only the planted signal can fire.
+STRICT = SpikeConfig(alpha=0.001)
+
 
 def _frame(table: pd.DataFrame):  # type: ignore[no-untyped-def]
     return frame_from_table(synthetic.with_ids(table), source="synthetic.csv")
@@ -29,27 +34,58 @@ def _frame(table: pd.DataFrame):  # type: ignore[no-untyped-def]
 
 def test_a_cross_account_spike_is_found_in_its_week() -> None:
     table = synthetic.add(synthetic.steady(), 12, "bug", [f"NEW-{i}" for i in range(25)])
-    spikes = detect_spikes(_frame(table), ["category"])
+    spikes = detect_spikes(_frame(table), ["category"], STRICT)
     assert [(s.cell, s.week_index, s.kind) for s in spikes] == [("bug", 12, CROSS_ACCOUNT)]
     assert spikes[0].accounts >= 25 + spikes[0].baseline_accounts * 0.5
 
 
 def test_a_single_account_flood_is_labeled_and_not_called_a_regression() -> None:
     table = synthetic.add(synthetic.steady(), 10, "billing", ["ACC-BIG"], per_account=40)
-    spikes = detect_spikes(_frame(table), ["category"])
+    spikes = detect_spikes(_frame(table), ["category"], STRICT)
     assert [(s.cell, s.week_index, s.kind) for s in spikes] == [("billing", 10, FLOOD)]
     assert spikes[0].top_account == "ACC-BIG" and spikes[0].top_share >= 0.5
     assert not spikes[0].likely_regression
 
 
-def test_steady_weeks_raise_no_alarm() -> None:
+def test_steady_weeks_raise_no_alarm_at_a_strict_threshold() -> None:
     for seed in range(3):
-        assert detect_spikes(_frame(synthetic.steady(seed=seed)), ["category"]) == []
+        assert detect_spikes(_frame(synthetic.steady(seed=seed)), ["category"], STRICT) == []
+
+
+def test_false_alarms_on_steady_weeks_stay_near_alpha() -> None:
+    alarms = tested = 0
+    for seed in range(20):
+        spikes = detect_spikes(_frame(synthetic.steady(seed=seed)), ["category"])
+        alarms += sum(s.kind == CROSS_ACCOUNT for s in spikes)
+        tested += len(synthetic.CATEGORIES) * (16 - SpikeConfig().min_history)
+    # α = 0.01 per cell-week; 1/52 (one alarm per cell-year) is the budget it must hold
+    assert alarms / tested < 1 / 52
+
+
+def test_a_busy_week_for_every_category_is_not_a_spike() -> None:
+    table = synthetic.steady()
+    for category in synthetic.CATEGORIES:
+        table = synthetic.add(table, 12, category, [f"NEW-{category}-{i}" for i in range(20)])
+    assert detect_spikes(_frame(table), ["category"], STRICT) == []
+    # the same rise in one category alone is a spike
+    alone = synthetic.add(synthetic.steady(), 12, "bug", [f"NEW-{i}" for i in range(20)])
+    found = detect_spikes(_frame(alone), ["category"], STRICT)
+    assert [(s.cell, s.week_index) for s in found] == [("bug", 12)]
+    assert found[0].baseline_accounts == pytest.approx(17, abs=3)
+
+
+def test_an_earlier_spike_does_not_hide_a_later_one() -> None:
+    table = synthetic.steady()
+    for week in (8, 11):
+        table = synthetic.add(table, week, "bug", [f"NEW-{week}-{i}" for i in range(25)])
+    found = detect_spikes(_frame(table), ["category"], STRICT)
+    assert [(s.cell, s.week_index) for s in found] == [("bug", 8), ("bug", 11)]
+    assert found[1].baseline_accounts < 25
 
 
 def test_a_pair_cell_spike_names_both_labels() -> None:
     table = synthetic.add(synthetic.steady(), 9, "bug", [f"NEW-{i}" for i in range(20)])
-    spikes = detect_spikes(_frame(table), ["category", "feature"])
+    spikes = detect_spikes(_frame(table), ["category", "feature"], STRICT)
     assert [s.cell for s in spikes] == ["bug × reports"]
 
 
