@@ -23,6 +23,7 @@ import platform
 import secrets
 import shlex
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -98,12 +99,34 @@ def _train_sample_bundle(folder: Path, rows: int) -> Path:
     return folder / "bench-sample"
 
 
-def _tickets(limit: int = 2000) -> list[dict[str, str]]:
-    frame = pd.read_csv(SAMPLE, nrows=limit, dtype=str, keep_default_na=False)
+def _tickets(words: int, count: int = 500) -> list[dict[str, str]]:
+    """`count` tickets of exactly `words` words, made by joining consecutive sample bodies."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    pool = " ".join(f"{row.subject}. {row.body}" for row in frame.itertuples()).split()
     return [
-        {"id": f"bench-{i}", "subject": row.subject, "body": row.body}
-        for i, row in enumerate(frame.itertuples())
+        {"id": f"bench-{i}", "subject": "", "body": " ".join(pool[i * words : (i + 1) * words])}
+        for i in range(min(count, len(pool) // words))
     ]
+
+
+def _offline_throughput(model: Path, tickets: list[dict[str, str]]) -> float:
+    """Tickets/s of `TicketClassifier.predict` in batches of 32, in this process, no HTTP."""
+    from classifier.predictor import TicketClassifier
+    from classifier.records import Ticket
+
+    classifier = TicketClassifier.load(model)
+    batch = [Ticket(id=t["id"], subject=t["subject"], body=t["body"]) for t in tickets[:320]]
+    classifier.predict(batch[:32])  # warm-up
+    started = time.perf_counter()
+    for start in range(0, len(batch), 32):
+        classifier.predict(batch[start : start + 32])
+    return len(batch) / (time.perf_counter() - started)
+
+
+def _logged_rows(database: Path, prefix: str) -> int:
+    with sqlite3.connect(database) as db:
+        query = "SELECT COUNT(*) FROM predictions WHERE ticket_id LIKE ?"
+        return int(db.execute(query, (f"{prefix}%",)).fetchone()[0])
 
 
 def _wait_ready(base: str, token: str, server: subprocess.Popen[bytes], timeout: float) -> None:
@@ -124,7 +147,14 @@ def _wait_ready(base: str, token: str, server: subprocess.Popen[bytes], timeout:
 
 
 async def _level(
-    base: str, token: str, tickets: list[dict[str, str]], concurrency: int, duration: float
+    base: str,
+    token: str,
+    tickets: list[dict[str, str]],
+    concurrency: int,
+    duration: float,
+    *,
+    prefix: str = "bench-",
+    reload_at: float | None = None,
 ) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = 0
@@ -138,7 +168,7 @@ async def _level(
         async def worker() -> None:
             nonlocal errors, counter
             while time.perf_counter() < deadline and counter < MAX_REQUESTS_PER_LEVEL:
-                ticket = {**tickets[counter % len(tickets)], "id": f"bench-{counter}"}
+                ticket = {**tickets[counter % len(tickets)], "id": f"{prefix}{counter}"}
                 counter += 1
                 sent = time.perf_counter()
                 try:
@@ -151,13 +181,41 @@ async def _level(
                 else:
                     errors += 1
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        async def reload_midway() -> None:
+            if reload_at is None:
+                return
+            await asyncio.sleep(reload_at)
+            answer = await http.post("/admin/reload", timeout=120)
+            print(f"reload at {reload_at:.0f}s: HTTP {answer.status_code}", flush=True)
+
+        await asyncio.gather(reload_midway(), *(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return latencies, errors, elapsed
 
 
+def _summarise(
+    concurrency: int, latencies: list[float], errors: int, elapsed: float, rss: float
+) -> Level:
+    ms = np.asarray(latencies) * 1000
+    return Level(
+        concurrency=concurrency,
+        requests=len(latencies),
+        errors=errors,
+        seconds=elapsed,
+        p50_ms=float(np.percentile(ms, 50)) if len(ms) else float("nan"),
+        p95_ms=float(np.percentile(ms, 95)) if len(ms) else float("nan"),
+        p99_ms=float(np.percentile(ms, 99)) if len(ms) else float("nan"),
+        rss_mib=rss,
+    )
+
+
 def run(
-    model: Path | None, levels: list[int], duration: float, train_rows: int
+    model: Path | None,
+    levels: list[int],
+    duration: float,
+    train_rows: int,
+    words: int,
+    soak: float,
 ) -> tuple[list[Level], str]:
     token = secrets.token_hex(16)
     port = _free_port()
@@ -188,28 +246,24 @@ def run(
         server = subprocess.Popen(command, cwd=ROOT, env=env)
         try:
             _wait_ready(base, token, server, timeout=300)
-            tickets = _tickets()
+            tickets = _tickets(words)
             asyncio.run(_level(base, token, tickets, 4, 2.0))  # warm-up, not reported
             results = []
             for concurrency in levels:
                 latencies, errors, elapsed = asyncio.run(
                     _level(base, token, tickets, concurrency, duration)
                 )
-                ms = np.asarray(latencies) * 1000
-                rss, _ = _rss_mib(server.pid)
                 results.append(
-                    Level(
-                        concurrency=concurrency,
-                        requests=len(latencies),
-                        errors=errors,
-                        seconds=elapsed,
-                        p50_ms=float(np.percentile(ms, 50)) if len(ms) else float("nan"),
-                        p95_ms=float(np.percentile(ms, 95)) if len(ms) else float("nan"),
-                        p99_ms=float(np.percentile(ms, 99)) if len(ms) else float("nan"),
-                        rss_mib=rss,
-                    )
+                    _summarise(concurrency, latencies, errors, elapsed, _rss_mib(server.pid)[0])
                 )
                 print(results[-1], flush=True)
+            soak_note = ""
+            if soak > 0:
+                latencies, errors, elapsed = asyncio.run(
+                    _level(base, token, tickets, 32, soak, prefix="soak-", reload_at=soak / 2)
+                )
+                soak_level = _summarise(32, latencies, errors, elapsed, _rss_mib(server.pid)[0])
+                print("soak", soak_level, flush=True)
             _, peak = _rss_mib(server.pid)
             manifest = httpx.get(
                 f"{base}/model", headers={"Authorization": f"Bearer {token}"}
@@ -222,10 +276,22 @@ def run(
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+        if soak > 0:
+            sent = soak_level.requests + soak_level.errors
+            logged = _logged_rows(folder / "log.db", "soak-")
+            soak_note = (
+                f"; soak: {soak:.0f} s at concurrency 32 with `POST /admin/reload` at "
+                f"{soak / 2:.0f} s: {soak_level.requests} requests, {soak_level.errors} failed, "
+                f"p99 {soak_level.p99_ms:.0f} ms, {sent} distinct tickets sent, {logged} rows in "
+                "the prediction log"
+            )
+        offline = _offline_throughput(model, tickets)
     note = (
         f"bundle `{manifest['name']}`: {manifest['embedding_model']['name']}, heads trained on "
         f"{manifest['training_data']['rows']} tickets; peak server RSS {peak:.0f} MiB; "
-        f"1-min load average at the end {load:.1f}"
+        f"1-min load average at the end {load:.1f}; offline batch throughput "
+        f"(`TicketClassifier.predict`, batches of 32, same tickets) {offline:.1f} tickets/s; "
+        f"{words}-word tickets{soak_note}"
     )
     return results, note
 
@@ -238,7 +304,7 @@ def _section(results: list[Level], note: str, command: str, duration: float) -> 
         "",
         f"Measured with `{command}` ({duration:.0f} s per level, {platform.machine()}, "
         f"{cores} CPU cores shared by the server, the load generator and any other jobs; {note}).",
-        "One ticket per request, texts from `data/sample_tickets.csv`, micro-batching on "
+        "One ticket per request (words from `data/sample_tickets.csv`), micro-batching on "
         "(5 ms / 32 tickets), prediction log on SQLite.",
         "",
         "| concurrency | requests | errors | tickets/s | p50 ms | p95 ms | p99 ms | RSS MiB |",
@@ -272,12 +338,18 @@ def main() -> None:
     parser.add_argument(
         "--train-rows", type=int, default=400, help="sample tickets to train on without --model"
     )
+    parser.add_argument("--words", type=int, default=100, help="words per ticket")
+    parser.add_argument(
+        "--soak", type=float, default=0.0, help="seconds at concurrency 32 with a reload midway"
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
     args = parser.parse_args()
     if args.duration <= 0 or args.duration > 600:
         parser.error("--duration must be in (0, 600]")
     command = "python bench/serve_load.py " + shlex.join(sys.argv[1:])
-    results, note = run(args.model, args.levels, args.duration, args.train_rows)
+    results, note = run(
+        args.model, args.levels, args.duration, args.train_rows, args.words, args.soak
+    )
     section = _section(results, note, command.strip(), args.duration)
     print(section)
     if not args.no_write:

@@ -3,7 +3,9 @@
 For each data set it runs the CLI as a user would (fresh embedding cache, so training time includes
 embedding every ticket), scores the labeled test export with scikit-learn, and fits the reference
 baseline in the same run: frozen embeddings of the same prepared texts + LogisticRegression with
-scikit-learn's defaults. Results are appended to docs/benchmarks.md between markers.
+scikit-learn's defaults, on plain single-window embeddings (what `SentenceTransformer.encode`
+gives). Each case's row is kept in docs/spine-results.json with the time, load and command of
+the run that measured it, and the table in docs/benchmarks.md is rebuilt from all rows.
 
     python bench/spine.py                      # banking77 + nlbse24 at 256 tokens, nlbse24 at 128
     python bench/spine.py --only banking77
@@ -27,13 +29,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 
 from classifier.cache import CachedEmbedder, EmbeddingCache
-from classifier.embedder import SentenceTransformerEmbedder
+from classifier.embedder import DEFAULT_MAX_WINDOWS, SentenceTransformerEmbedder
 from classifier.text import prepare_text
 from training.export import read_tickets
 
 ROOT = Path(__file__).parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
 REPORT = ROOT / "docs" / "benchmarks.md"
+RESULTS = ROOT / "docs" / "spine-results.json"
 BEGIN, END = "<!-- spine:begin -->", "<!-- spine:end -->"
 
 
@@ -65,7 +68,7 @@ def _ticketlens(*args: str | Path, cache: Path) -> float:
 def _baseline(case: Case, cache: Path) -> tuple[float, float]:
     """Frozen embeddings (read back from the run's cache) + LogisticRegression defaults."""
     embedder = CachedEmbedder(
-        SentenceTransformerEmbedder(max_tokens=case.max_tokens),
+        SentenceTransformerEmbedder(max_tokens=case.max_tokens, max_windows=1),
         EmbeddingCache(cache / "embeddings.sqlite"),
     )
     splits = {}
@@ -111,6 +114,7 @@ def run_case(case: Case, work: Path) -> dict[str, object]:
         "data set": case.dataset,
         "label": case.label,
         "window": case.max_tokens,
+        "windows": DEFAULT_MAX_WINDOWS,
         "train rows": train_rows,
         "test rows": len(labeled),
         "accuracy": accuracy_score(truth, predicted),
@@ -123,7 +127,25 @@ def run_case(case: Case, work: Path) -> dict[str, object]:
     }
 
 
-def _write_report(table: pd.DataFrame, command: str) -> None:
+def _merge_results(rows: list[dict[str, object]], command: str) -> pd.DataFrame:
+    """Replace the stored rows of the cases just run; keep the others as measured before."""
+    stamp = {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load avg": round(os.getloadavg()[0], 1),
+        "command": command,
+    }
+    fresh = pd.DataFrame([row | stamp for row in rows])
+    key = ["data set", "window"]
+    if RESULTS.exists():
+        stored = pd.read_json(RESULTS, orient="records")
+        kept = stored[~stored.set_index(key).index.isin(fresh.set_index(key).index)]
+        fresh = pd.concat([kept, fresh], ignore_index=True)
+    fresh = fresh.sort_values(key, ascending=[True, False], ignore_index=True)
+    RESULTS.write_text(fresh.to_json(orient="records", indent=1) + "\n")
+    return fresh
+
+
+def _write_report(table: pd.DataFrame) -> None:
     scores = ("accuracy", "macro-F1", "baseline accuracy", "baseline macro-F1")
     floats = dict.fromkeys(scores, "{:.3f}")
     floats |= {"train s": "{:.0f}", "label s": "{:.0f}", "label tickets/s": "{:.1f}"}
@@ -133,11 +155,9 @@ def _write_report(table: pd.DataFrame, command: str) -> None:
     section = "\n".join(
         [
             BEGIN,
-            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
-            f"on {platform.machine()}, {os.cpu_count()} CPU cores, "
-            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end "
-            "(other jobs shared the cores when it is above 2); "
-            f"command: `{command}`.",
+            f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
+            f"{platform.python_version()}. `load avg` is the 1-minute load average when the row "
+            "was measured: above 2, other jobs shared the two cores and the times are inflated.",
             "",
             shown.to_markdown(index=False),
             END,
@@ -155,15 +175,20 @@ def _write_report(table: pd.DataFrame, command: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="run only the cases of this data set")
+    parser.add_argument("--window", type=int, help="run only the cases of this window")
     args = parser.parse_args()
-    cases = [c for c in CASES if args.only in (None, c.dataset)]
+    cases = [
+        c for c in CASES if args.only in (None, c.dataset) and args.window in (None, c.max_tokens)
+    ]
     with tempfile.TemporaryDirectory(prefix="ticketlens-bench-") as work:
         rows = []
         for case in cases:
             rows.append(run_case(case, Path(work)))
             print(pd.DataFrame(rows).tail(1).to_string(index=False), flush=True)
-    table = pd.DataFrame(rows)
-    _write_report(table, "python bench/spine.py" + (f" --only {args.only}" if args.only else ""))
+    command = "python bench/spine.py" + (f" --only {args.only}" if args.only else "")
+    command += f" --window {args.window}" if args.window else ""
+    table = _merge_results(rows, command)
+    _write_report(table)
     print(table.to_string(index=False))
 
 

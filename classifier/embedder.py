@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_MAX_TOKENS = 256
+DEFAULT_MAX_WINDOWS = 2
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,13 @@ class EmbeddingModelInfo:
     weights_sha256: str
     dimension: int
     max_tokens: int
+    max_windows: int = 1
+    """Long texts are embedded as up to this many windows of `max_tokens`, averaged."""
 
     @property
     def cache_key(self) -> str:
         """Identity of the vectors this model produces: same key, same vectors."""
-        return f"{self.name}@{self.weights_sha256[:16]}/{self.max_tokens}"
+        return f"{self.name}@{self.weights_sha256[:16]}/{self.max_tokens}x{self.max_windows}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,6 +104,7 @@ class SentenceTransformerEmbedder:
         name: str = DEFAULT_MODEL,
         *,
         max_tokens: int = DEFAULT_MAX_TOKENS,
+        max_windows: int = DEFAULT_MAX_WINDOWS,
         batch_size: int = 32,
         device: str = "cpu",
     ) -> None:
@@ -113,6 +117,7 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(folder), device=device, local_files_only=True)
         self._model.max_seq_length = max_tokens
         self._batch_size = batch_size
+        self._max_windows = max_windows
         packaged = PACKAGED_MODELS[name]
         self._info = EmbeddingModelInfo(
             name=name,
@@ -121,6 +126,7 @@ class SentenceTransformerEmbedder:
             weights_sha256=_weights_sha256(folder),
             dimension=int(self._model.get_embedding_dimension() or 0),
             max_tokens=max_tokens,
+            max_windows=max_windows,
         )
         logger.info("loaded embedding model %s from %s", name, folder)
 
@@ -131,6 +137,30 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._info.dimension), dtype=np.float32)
+        if self._max_windows == 1:
+            return self._encode(texts)
+        # A long ticket is cut into consecutive windows; their mean keeps what the first window
+        # alone would lose (long GitHub-style issues carry the telling part further down).
+        windows = [self._windows(text) for text in texts]
+        vectors = self._encode([piece for pieces in windows for piece in pieces])
+        owners = np.repeat(np.arange(len(texts)), [len(pieces) for pieces in windows])
+        sums = np.zeros((len(texts), vectors.shape[1]), dtype=np.float64)
+        np.add.at(sums, owners, vectors)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return (sums / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+    def _windows(self, text: str) -> list[str]:
+        """Up to `max_windows` consecutive pieces of `max_tokens` tokens (special tokens incl.)."""
+        size = self._info.max_tokens - 2  # room for [CLS] and [SEP]
+        spans = self._model.tokenizer(
+            text, add_special_tokens=False, truncation=False, return_offsets_mapping=True
+        )["offset_mapping"]
+        if len(spans) <= size:
+            return [text]
+        starts = range(0, min(len(spans), size * self._max_windows), size)
+        return [text[spans[i][0] : spans[min(i + size, len(spans)) - 1][1]] for i in starts]
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode(
             list(texts),
             batch_size=self._batch_size,
@@ -149,7 +179,7 @@ class SentenceTransformerEmbedder:
 
 def check_same_model(expected: EmbeddingModelInfo, actual: EmbeddingModelInfo) -> None:
     """Refuse to pair heads with vectors from any other model, package build or window."""
-    for field in ("name", "weights_sha256", "dimension", "max_tokens"):
+    for field in ("name", "weights_sha256", "dimension", "max_tokens", "max_windows"):
         want, got = getattr(expected, field), getattr(actual, field)
         if want != got:
             raise EmbeddingModelError(

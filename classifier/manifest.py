@@ -20,6 +20,7 @@ class EmbeddingModelRecord(_Strict):
     weights_sha256: str
     dimension: int
     max_tokens: int
+    max_windows: int = 1
 
 
 class CategoryMetrics(_Strict):

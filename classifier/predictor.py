@@ -26,7 +26,9 @@ LOW_CONFIDENCE = "low_confidence"
 def embedder_for(bundle: Bundle, cache_dir: Path | None = None) -> Embedder:
     """The packaged embedding model a bundle names, optionally behind the on-disk cache."""
     record = bundle.manifest.embedding_model
-    embedder: Embedder = SentenceTransformerEmbedder(record.name, max_tokens=record.max_tokens)
+    embedder: Embedder = SentenceTransformerEmbedder(
+        record.name, max_tokens=record.max_tokens, max_windows=record.max_windows
+    )
     if cache_dir is not None:
         embedder = CachedEmbedder(embedder, EmbeddingCache(cache_dir / "embeddings.sqlite"))
     return embedder
@@ -64,7 +66,7 @@ class TicketClassifier:
         if not filled_texts:
             return [self._empty(ticket) for ticket in tickets]
         vectors = self.embedder.encode(filled_texts)
-        window = manifest.embedding_model.max_tokens
+        window = manifest.embedding_model.max_tokens * manifest.embedding_model.max_windows
         truncated = {
             i: n > window
             for i, n in zip(filled, self.embedder.count_tokens(filled_texts), strict=True)

@@ -137,3 +137,23 @@ def test_sigkill_mid_run_then_rerun_equals_a_clean_run(workspace: Workspace) -> 
         pd.read_csv(output, dtype=str, keep_default_na=False),
         pd.read_csv(root / "clean.csv", dtype=str, keep_default_na=False),
     )
+
+
+def test_long_ticket_is_embedded_as_the_mean_of_its_windows() -> None:
+    import numpy as np
+
+    from classifier.embedder import SentenceTransformerEmbedder
+
+    windowed = SentenceTransformerEmbedder(max_tokens=64, max_windows=2)
+    single = SentenceTransformerEmbedder(max_tokens=64, max_windows=1)
+    long_text = " ".join(f"the export of report {i} fails with error {i * 7}" for i in range(40))
+    pieces = windowed._windows(long_text)
+    assert len(pieces) == 2
+    assert all(n <= 64 for n in windowed.count_tokens(pieces))
+    assert long_text.startswith(pieces[0])
+    expected = single.encode(pieces).mean(axis=0)
+    expected /= np.linalg.norm(expected)
+    np.testing.assert_allclose(windowed.encode([long_text])[0], expected, atol=1e-5)
+    short = "cannot log in with SSO"
+    np.testing.assert_allclose(windowed.encode([short]), single.encode([short]), atol=1e-6)
+    assert windowed.info.cache_key != single.info.cache_key

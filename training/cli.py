@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from classifier.bundle import load_bundle
-from classifier.embedder import DEFAULT_MAX_TOKENS, DEFAULT_MODEL
+from classifier.embedder import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL
 from classifier.errors import TicketlensError
 from classifier.heads import HeadConfig
 from classifier.manifest import Manifest
@@ -133,6 +133,12 @@ def train_command(
     max_tokens: Annotated[
         int, typer.Option(min=16, max=512, help="Embedding model window in tokens.")
     ] = DEFAULT_MAX_TOKENS,
+    max_windows: Annotated[
+        int,
+        typer.Option(
+            min=1, max=8, help="Long tickets: windows of --max-tokens embedded and averaged."
+        ),
+    ] = DEFAULT_MAX_WINDOWS,
     cv_folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 3,
     no_current: Annotated[
         bool, typer.Option("--no-current", help="Do not move models/current to this bundle.")
@@ -160,7 +166,7 @@ def train_command(
         unknown = check_labels(tickets, load_taxonomy(taxonomy), fields, source=str(export))
         if not allow_unknown_labels:
             raise_for_unknown(unknown, source=str(export))
-    embedder = make_embedder(DEFAULT_MODEL, max_tokens, cache_dir, no_cache)
+    embedder = make_embedder(DEFAULT_MODEL, max_tokens, max_windows, cache_dir, no_cache)
     config = TrainConfig(
         fields=tuple(fields),
         head=HeadConfig(cv_folds=cv_folds),
@@ -201,7 +207,9 @@ def label_command(
     """Label every ticket of an export; rerun the same command to resume a killed job."""
     bundle = load_bundle(model)
     record = bundle.manifest.embedding_model
-    embedder = make_embedder(record.name, record.max_tokens, cache_dir, no_cache)
+    embedder = make_embedder(
+        record.name, record.max_tokens, record.max_windows, cache_dir, no_cache
+    )
     classifier = TicketClassifier(bundle, embedder)
     columns_progress = (
         TextColumn("[progress.description]{task.description}"),

@@ -113,7 +113,9 @@ def evaluate_command(
             file=export,
         )
     record = bundle.manifest.embedding_model
-    embedder = make_embedder(record.name, record.max_tokens, cache_dir, no_cache)
+    embedder = make_embedder(
+        record.name, record.max_tokens, record.max_windows, cache_dir, no_cache
+    )
     classifier = TicketClassifier(bundle, embedder)
     with errors.status(f"labeling {len(tickets)} tickets…"):
         predictions = classifier.predict(tickets)

@@ -90,11 +90,16 @@ def label_fields(specs: list[str]) -> tuple[list[str], dict[str, str]]:
     return fields, columns
 
 
-def make_embedder(name: str, max_tokens: int, cache_dir: Path | None, no_cache: bool) -> Embedder:
+def make_embedder(
+    name: str, max_tokens: int, max_windows: int, cache_dir: Path | None, no_cache: bool
+) -> Embedder:
+    """The packaged embedding model, behind the on-disk cache unless `no_cache`."""
     from classifier.embedder import SentenceTransformerEmbedder
 
     with console.status("loading the embedding model…"):
-        embedder: Embedder = SentenceTransformerEmbedder(name, max_tokens=max_tokens)
+        embedder: Embedder = SentenceTransformerEmbedder(
+            name, max_tokens=max_tokens, max_windows=max_windows
+        )
     if no_cache:
         return embedder
     return CachedEmbedder(embedder, EmbeddingCache(cache_dir_for(cache_dir) / "embeddings.sqlite"))

@@ -124,7 +124,9 @@ def retrain_command(
     from training.retrain import RetrainConfig, retrain
 
     record = load_bundle(model).manifest.embedding_model
-    embedder = make_embedder(record.name, record.max_tokens, cache_dir, no_cache)
+    embedder = make_embedder(
+        record.name, record.max_tokens, record.max_windows, cache_dir, no_cache
+    )
     config = RetrainConfig(tolerance=tolerance, force=force, test_size=test_size, seed=seed)
     with console.status("training the candidate and scoring both models…"):
         result = retrain(base, embedder=embedder, current=model, db_url=db, config=config)
