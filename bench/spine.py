@@ -135,12 +135,12 @@ def _merge_results(rows: list[dict[str, object]], command: str) -> pd.DataFrame:
         "command": command,
     }
     fresh = pd.DataFrame([row | stamp for row in rows])
-    key = ["data set", "window"]
+    key = ["data set", "window", "windows"]
     if RESULTS.exists():
         stored = pd.read_json(RESULTS, orient="records")
         kept = stored[~stored.set_index(key).index.isin(fresh.set_index(key).index)]
         fresh = pd.concat([kept, fresh], ignore_index=True)
-    fresh = fresh.sort_values(key, ascending=[True, False], ignore_index=True)
+    fresh = fresh.sort_values(key, ascending=[True, False, True], ignore_index=True)
     RESULTS.write_text(fresh.to_json(orient="records", indent=1) + "\n")
     return fresh
 
@@ -176,7 +176,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="run only the cases of this data set")
     parser.add_argument("--window", type=int, help="run only the cases of this window")
+    parser.add_argument(
+        "--table-only", action="store_true", help="rebuild the table from the stored rows"
+    )
     args = parser.parse_args()
+    if args.table_only:
+        _write_report(pd.read_json(RESULTS, orient="records"))
+        return
     cases = [
         c for c in CASES if args.only in (None, c.dataset) and args.window in (None, c.max_tokens)
     ]

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_MAX_TOKENS = 256
-DEFAULT_MAX_WINDOWS = 2
+DEFAULT_MAX_WINDOWS = 1
 
 
 @dataclass(frozen=True)
