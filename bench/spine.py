@@ -115,6 +115,7 @@ def run_case(case: Case, work: Path) -> dict[str, object]:
         "label": case.label,
         "window": case.max_tokens,
         "windows": DEFAULT_MAX_WINDOWS,
+        "features": "hybrid",
         "train rows": train_rows,
         "test rows": len(labeled),
         "accuracy": accuracy_score(truth, predicted),
@@ -135,12 +136,12 @@ def _merge_results(rows: list[dict[str, object]], command: str) -> pd.DataFrame:
         "command": command,
     }
     fresh = pd.DataFrame([row | stamp for row in rows])
-    key = ["data set", "window", "windows"]
+    key = ["data set", "window", "windows", "features"]
     if RESULTS.exists():
         stored = pd.read_json(RESULTS, orient="records")
         kept = stored[~stored.set_index(key).index.isin(fresh.set_index(key).index)]
         fresh = pd.concat([kept, fresh], ignore_index=True)
-    fresh = fresh.sort_values(key, ascending=[True, False, True], ignore_index=True)
+    fresh = fresh.sort_values(key, ascending=[True, False, True, False], ignore_index=True)
     RESULTS.write_text(fresh.to_json(orient="records", indent=1) + "\n")
     return fresh
 

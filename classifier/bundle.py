@@ -18,16 +18,25 @@ from pathlib import Path
 import numpy as np
 import skops.io as sio
 from pydantic import ValidationError
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 
 from classifier.errors import BundleError
-from classifier.manifest import FORMAT_VERSION, Manifest
+from classifier.features import n_text_features
+from classifier.manifest import FORMAT_VERSION, Manifest, TextFeaturesRecord
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
+TEXT_FEATURES_FILE = "text_features.skops"
 CURRENT_POINTER = "current"
-_TRUSTED_TYPES = ["sklearn.linear_model._logistic.LogisticRegression"]
+_TRUSTED_TYPES = [
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+]
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class Bundle:
     path: Path
     manifest: Manifest
     heads: dict[str, LogisticRegression]
+    text_features: FeatureUnion | None = None
 
     @property
     def version(self) -> str:
@@ -52,6 +62,7 @@ def save_bundle(
     manifest: Manifest,
     heads: dict[str, LogisticRegression],
     *,
+    text_features: FeatureUnion | None = None,
     make_current: bool = True,
 ) -> Path:
     """Write a bundle to `models_dir/<manifest.name>` atomically and return its path.
@@ -71,7 +82,15 @@ def save_bundle(
             fields[field_name] = manifest.fields[field_name].model_copy(
                 update={"head_file": head_file, "head_sha256": _sha256(staging / head_file)}
             )
-        final = manifest.model_copy(update={"fields": fields})
+        record = None
+        if text_features is not None:
+            sio.dump(text_features, staging / TEXT_FEATURES_FILE)
+            record = TextFeaturesRecord(
+                file=TEXT_FEATURES_FILE,
+                sha256=_sha256(staging / TEXT_FEATURES_FILE),
+                n_features=n_text_features(text_features),
+            )
+        final = manifest.model_copy(update={"fields": fields, "text_features": record})
         (staging / MANIFEST_FILE).write_text(final.model_dump_json(indent=2) + "\n")
         os.replace(staging, target)
     except BaseException:
@@ -116,30 +135,37 @@ def _read_manifest(path: Path) -> Manifest:
         raise BundleError(first["msg"], file=manifest_path, field=where) from exc
 
 
-def _load_head(path: Path, field_name: str, manifest: Manifest) -> LogisticRegression:
-    entry = manifest.fields[field_name]
-    head_path = path / entry.head_file
-    if head_path.parent != path or not head_path.is_file():
-        raise BundleError("head file is missing", file=head_path, field=field_name)
-    if _sha256(head_path) != entry.head_sha256:
+def _read_skops(path: Path, sha256: str, field: str) -> object:
+    """Read a skops file whose checksum the manifest vouches for, allow-listed types only."""
+    if not path.is_file():
+        raise BundleError("file is missing", file=path, field=field)
+    if _sha256(path) != sha256:
         raise BundleError(
-            "head file does not match its checksum in the manifest (corrupted or tampered)",
-            file=head_path,
-            field=field_name,
+            "file does not match its checksum in the manifest (corrupted or tampered)",
+            file=path,
+            field=field,
         )
     try:
-        untrusted = set(sio.get_untrusted_types(file=head_path)) - set(_TRUSTED_TYPES)
+        untrusted = set(sio.get_untrusted_types(file=path)) - set(_TRUSTED_TYPES)
         if untrusted:
             raise BundleError(
-                f"head file holds types outside the allow-list: {sorted(untrusted)}",
-                file=head_path,
-                field=field_name,
+                f"file holds types outside the allow-list: {sorted(untrusted)}",
+                file=path,
+                field=field,
             )
-        estimator = sio.load(head_path, trusted=_TRUSTED_TYPES)
+        return sio.load(path, trusted=_TRUSTED_TYPES)
     except BundleError:
         raise
     except Exception as exc:  # skops raises many types for a damaged file
-        raise BundleError(f"head file cannot be read ({exc})", file=head_path) from exc
+        raise BundleError(f"file cannot be read ({exc})", file=path, field=field) from exc
+
+
+def _load_head(path: Path, field_name: str, manifest: Manifest) -> LogisticRegression:
+    entry = manifest.fields[field_name]
+    head_path = path / entry.head_file
+    if head_path.parent != path:
+        raise BundleError("head file must lie in the bundle folder", file=head_path)
+    estimator = _read_skops(head_path, entry.head_sha256, field_name)
     if not isinstance(estimator, LogisticRegression):
         raise BundleError("head file holds an unexpected object", file=head_path)
     classes = [str(c) for c in estimator.classes_]
@@ -147,14 +173,35 @@ def _load_head(path: Path, field_name: str, manifest: Manifest) -> LogisticRegre
         raise BundleError(
             "head's classes differ from the manifest's", file=head_path, field=field_name
         )
-    dimension = manifest.embedding_model.dimension
-    if np.shape(estimator.coef_)[1] != dimension:
+    expected = manifest.embedding_model.dimension + (
+        manifest.text_features.n_features if manifest.text_features else 0
+    )
+    if np.shape(estimator.coef_)[1] != expected:
         raise BundleError(
-            f"head expects {np.shape(estimator.coef_)[1]}-d vectors, manifest says {dimension}",
+            f"head expects {np.shape(estimator.coef_)[1]} features, manifest says {expected}",
             file=head_path,
             field=field_name,
         )
     return estimator
+
+
+def _load_text_features(path: Path, manifest: Manifest) -> FeatureUnion | None:
+    record = manifest.text_features
+    if record is None:
+        return None
+    features_path = path / record.file
+    if features_path.parent != path:
+        raise BundleError("text features must lie in the bundle folder", file=features_path)
+    union = _read_skops(features_path, record.sha256, "text_features")
+    if not isinstance(union, FeatureUnion) or not all(
+        isinstance(step, TfidfVectorizer) for _, step in union.transformer_list
+    ):
+        raise BundleError("text features file holds an unexpected object", file=features_path)
+    if n_text_features(union) != record.n_features:
+        raise BundleError(
+            "text features' vocabulary differs from the manifest's", file=features_path
+        )
+    return union
 
 
 def load_bundle(path: Path) -> Bundle:
@@ -164,4 +211,5 @@ def load_bundle(path: Path) -> Bundle:
     resolved = path.resolve()
     manifest = _read_manifest(resolved)
     heads = {name: _load_head(resolved, name, manifest) for name in manifest.fields}
-    return Bundle(path=resolved, manifest=manifest, heads=heads)
+    text_features = _load_text_features(resolved, manifest)
+    return Bundle(path=resolved, manifest=manifest, heads=heads, text_features=text_features)

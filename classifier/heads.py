@@ -6,6 +6,7 @@ import logging
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -53,8 +54,10 @@ def _rare_classes(labels: np.ndarray, minimum: int) -> dict[str, int]:
     return {str(c): n for c, n in sorted(counts.items()) if n < minimum}
 
 
-def fit_head(vectors: np.ndarray, labels: np.ndarray, config: HeadConfig) -> FittedHead:
+def fit_head(vectors: Any, labels: np.ndarray, config: HeadConfig) -> FittedHead:
     """Fit a multinomial logistic regression, choosing C by cross-validated log-loss.
+
+    `vectors` is a dense array or a sparse CSR matrix (hybrid TF-IDF + embedding features).
 
     Log-loss is a proper scoring rule, so the C it picks also gives the best-calibrated
     probabilities on the grid; the out-of-fold probabilities of that C are kept for the

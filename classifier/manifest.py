@@ -55,6 +55,14 @@ class TrainingData(_Strict):
     """sha256 over the prepared texts and labels, in row order."""
 
 
+class TextFeaturesRecord(_Strict):
+    """The fitted TF-IDF union of a hybrid bundle."""
+
+    file: str
+    sha256: str
+    n_features: int
+
+
 class Manifest(_Strict):
     format_version: int = FORMAT_VERSION
     name: str
@@ -65,3 +73,5 @@ class Manifest(_Strict):
     libraries: dict[str, str]
     max_chars: int
     """Pre-cut applied to prepared text before tokenisation."""
+    text_features: TextFeaturesRecord | None = None
+    """Set for hybrid heads (TF-IDF + embeddings); None when heads see embeddings alone."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from classifier.embedder import (
     SentenceTransformerEmbedder,
     check_same_model,
 )
+from classifier.features import combine
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
 from classifier.text import prepare_text
 
@@ -71,7 +73,8 @@ class TicketClassifier:
             i: n > window
             for i, n in zip(filled, self.embedder.count_tokens(filled_texts), strict=True)
         }
-        per_field = {name: self._field_predictions(name, vectors) for name in self.bundle.heads}
+        features = combine(self.bundle.text_features, filled_texts, vectors)
+        per_field = {name: self._field_predictions(name, features) for name in self.bundle.heads}
         row_of = {ticket_index: row for row, ticket_index in enumerate(filled)}
         predictions = []
         for i, ticket in enumerate(tickets):
@@ -94,11 +97,11 @@ class TicketClassifier:
         fields = {name: _empty_prediction() for name in self.bundle.heads}
         return Prediction(ticket_id=ticket.id, model_version=self.version, fields=fields)
 
-    def _field_predictions(self, name: str, vectors: np.ndarray) -> list[FieldPrediction]:
+    def _field_predictions(self, name: str, features: Any) -> list[FieldPrediction]:
         head = self.bundle.heads[name]
         threshold = self.bundle.manifest.fields[name].threshold
         classes = [str(c) for c in head.classes_]
-        proba = head.predict_proba(vectors)
+        proba = head.predict_proba(features)
         order = np.argsort(-proba, axis=1)[:, :TOP_K]
         results = []
         for row, best in zip(proba, order, strict=True):

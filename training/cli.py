@@ -108,6 +108,12 @@ class _RateColumn(ProgressColumn):
         return Text(f"{speed:,.0f} tickets/s" if speed else "– tickets/s", style="cyan")
 
 
+def _feature_choice(features: str) -> bool:
+    if features not in ("hybrid", "embedding"):
+        raise TicketlensError(f"--features must be hybrid or embedding, not '{features}'")
+    return features == "hybrid"
+
+
 @app.command("train")
 @friendly_errors
 def train_command(
@@ -140,6 +146,10 @@ def train_command(
         ),
     ] = DEFAULT_MAX_WINDOWS,
     cv_folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 3,
+    features: Annotated[
+        str,
+        typer.Option(help="hybrid: TF-IDF n-grams beside the embeddings; embedding: alone."),
+    ] = "hybrid",
     no_current: Annotated[
         bool, typer.Option("--no-current", help="Do not move models/current to this bundle.")
     ] = False,
@@ -171,6 +181,7 @@ def train_command(
         fields=tuple(fields),
         head=HeadConfig(cv_folds=cv_folds),
         threshold=threshold,
+        text_features=_feature_choice(features),
         name=name,
         make_current=not no_current,
     )

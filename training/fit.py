@@ -16,6 +16,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 
 from classifier.bundle import save_bundle
 from classifier.embedder import Embedder
+from classifier.features import combine, make_text_features
 from classifier.heads import FittedHead, HeadConfig, fit_head
 from classifier.manifest import (
     CategoryMetrics,
@@ -39,6 +40,8 @@ class TrainConfig:
     fields: tuple[str, ...] = ("category", "feature")
     head: HeadConfig = field(default_factory=HeadConfig)
     threshold: float = 0.5
+    text_features: bool = True
+    """Hybrid heads: TF-IDF word and character n-grams beside the embeddings."""
     max_chars: int = 4000
     name: str | None = None
     make_current: bool = True
@@ -113,6 +116,9 @@ def train(
     usable_texts = [texts[i] for i in usable]
     logger.info("embedding %d tickets", len(usable_texts))
     vectors = embedder.encode(usable_texts)
+    # Fitted on all training texts before cross-validation: the CV metrics share its vocabulary.
+    text_features = make_text_features().fit(usable_texts) if config.text_features else None
+    features = combine(text_features, usable_texts, vectors)
 
     heads = {}
     fields = {}
@@ -122,7 +128,7 @@ def train(
         if unlabeled:
             logger.warning("%d row(s) have no '%s' label and are skipped for it", unlabeled, name)
         labels = np.asarray([usable_tickets[i].labels[name] for i in labeled], dtype=object)
-        fitted = fit_head(vectors[labeled], labels, config.head)
+        fitted = fit_head(features[labeled], labels, config.head)
         heads[name] = fitted.estimator
         fields[name] = _field_manifest(fitted, config.threshold, unlabeled)
 
@@ -141,7 +147,13 @@ def train(
         libraries=_library_versions(),
         max_chars=config.max_chars,
     )
-    path = save_bundle(models_dir, manifest, heads, make_current=config.make_current)
+    path = save_bundle(
+        models_dir,
+        manifest,
+        heads,
+        text_features=text_features,
+        make_current=config.make_current,
+    )
     return TrainResult(
         bundle_path=path, manifest=manifest, rows_without_text=len(tickets) - len(usable)
     )

@@ -12,8 +12,10 @@ from sklearn.preprocessing import StandardScaler
 from classifier.bundle import Bundle, load_bundle, set_current
 from classifier.errors import BundleError
 from classifier.predictor import TicketClassifier
+from classifier.records import Ticket
 from tests.conftest import make_tickets
 from tests.fakes import HashingEmbedder
+from training.fit import TrainConfig, train
 
 
 def _manifest(bundle: Bundle) -> dict:
@@ -128,3 +130,36 @@ def test_missing_path_and_non_bundle_folder(tmp_path: Path) -> None:
         load_bundle(tmp_path / "nope")
     with pytest.raises(BundleError, match=r"manifest\.json is missing"):
         load_bundle(tmp_path)
+
+
+def test_hybrid_bundle_records_its_text_features(trained_bundle: Bundle) -> None:
+    record = _manifest(trained_bundle)["text_features"]
+    assert record["file"] == "text_features.skops"
+    assert record["n_features"] > 100
+    assert trained_bundle.text_features is not None
+
+
+def test_tampered_text_features_are_refused(trained_bundle: Bundle) -> None:
+    path = trained_bundle.path / "text_features.skops"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="checksum"):
+        load_bundle(trained_bundle.path)
+
+
+def test_embedding_only_bundle_round_trip(tmp_path: Path) -> None:
+    result = train(
+        make_tickets(150),
+        HashingEmbedder(),
+        TrainConfig(name="plain", text_features=False),
+        models_dir=tmp_path,
+        source="unit",
+    )
+    bundle = load_bundle(result.bundle_path)
+    assert bundle.text_features is None
+    assert _manifest(bundle)["text_features"] is None
+    [prediction] = TicketClassifier(bundle, HashingEmbedder()).predict(
+        [Ticket(id="x", subject="refund my invoice", body="charged twice")]
+    )
+    assert prediction.fields["category"].label == "billing"

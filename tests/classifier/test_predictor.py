@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from classifier.bundle import Bundle
@@ -35,10 +37,9 @@ def test_empty_ticket_is_not_embedded_and_needs_review(trained_bundle: Bundle) -
 def test_low_confidence_needs_review(trained_bundle: Bundle) -> None:
     manifest = trained_bundle.manifest
     strict = manifest.fields["category"].model_copy(update={"threshold": 0.999})
-    bundle = Bundle(
-        path=trained_bundle.path,
+    bundle = replace(
+        trained_bundle,
         manifest=manifest.model_copy(update={"fields": {**manifest.fields, "category": strict}}),
-        heads=trained_bundle.heads,
     )
     [prediction] = TicketClassifier(bundle, HashingEmbedder()).predict(
         [Ticket(id="a", subject="hello there")]

@@ -1,0 +1,36 @@
+"""Word and character n-gram features, used beside the sentence embeddings (the hybrid heads).
+
+Frozen embeddings capture what a ticket is about; exact words and fragments (error codes, product
+terms, "feature request", stack-trace tokens) are what TF-IDF keeps. Heads fitted on both beat
+either alone on long technical tickets (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, make_union
+
+
+def make_text_features() -> FeatureUnion:
+    """An unfitted union of word 1–2-gram and character 2–5-gram TF-IDF."""
+    return make_union(
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True),
+    )
+
+
+def n_text_features(text_features: FeatureUnion) -> int:
+    return sum(len(vectorizer.vocabulary_) for _, vectorizer in text_features.transformer_list)
+
+
+def combine(
+    text_features: FeatureUnion | None, texts: Sequence[str], vectors: np.ndarray
+) -> np.ndarray | csr_matrix:
+    """The matrix the heads see: TF-IDF columns then embedding columns, or embeddings alone."""
+    if text_features is None:
+        return vectors
+    return hstack([text_features.transform(list(texts)), csr_matrix(vectors)], format="csr")
