@@ -57,12 +57,13 @@ def test_current_pointer_follows_the_newest_bundle(trained_bundle: Bundle) -> No
     assert os.readlink(models / "current") == "other"
 
 
-def test_tampered_head_is_refused(trained_bundle: Bundle) -> None:
-    head = trained_bundle.path / "head_category.skops"
-    data = bytearray(head.read_bytes())
+@pytest.mark.parametrize("name", ["head_category.skops", "text_features.skops"])
+def test_a_flipped_byte_in_any_bundle_file_is_refused(trained_bundle: Bundle, name: str) -> None:
+    path = trained_bundle.path / name
+    data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    head.write_bytes(bytes(data))
-    with pytest.raises(BundleError, match="checksum"):
+    path.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match=f"{name}.*checksum"):
         load_bundle(trained_bundle.path)
 
 
@@ -137,15 +138,6 @@ def test_hybrid_bundle_records_its_text_features(trained_bundle: Bundle) -> None
     assert record["file"] == "text_features.skops"
     assert record["n_features"] > 100
     assert trained_bundle.text_features is not None
-
-
-def test_tampered_text_features_are_refused(trained_bundle: Bundle) -> None:
-    path = trained_bundle.path / "text_features.skops"
-    data = bytearray(path.read_bytes())
-    data[len(data) // 3] ^= 0xFF
-    path.write_bytes(bytes(data))
-    with pytest.raises(BundleError, match="checksum"):
-        load_bundle(trained_bundle.path)
 
 
 def test_embedding_only_bundle_round_trip(tmp_path: Path) -> None:
