@@ -11,14 +11,18 @@ from typer.testing import CliRunner
 
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
-from training import cli
+from training import cli, cli_common
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
 def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "make_embedder", lambda *args, **kwargs: HashingEmbedder())
+    def fake(*args: object, **kwargs: object) -> HashingEmbedder:
+        return HashingEmbedder()
+
+    monkeypatch.setattr(cli, "make_embedder", fake)
+    monkeypatch.setattr(cli_common, "make_embedder", fake)
 
 
 @pytest.fixture

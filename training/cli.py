@@ -36,6 +36,7 @@ from training.cli_common import (
     NoCacheOption,
     PresetOption,
     TextColumnOption,
+    bundle_embedder,
     console,
     errors,
     friendly_errors,
@@ -217,10 +218,7 @@ def label_command(
 ) -> None:
     """Label every ticket of an export; rerun the same command to resume a killed job."""
     bundle = load_bundle(model)
-    record = bundle.manifest.embedding_model
-    embedder = make_embedder(
-        record.name, record.max_tokens, record.max_windows, cache_dir, no_cache
-    )
+    embedder = bundle_embedder(bundle, cache_dir, no_cache)
     classifier = TicketClassifier(bundle, embedder)
     columns_progress = (
         TextColumn("[progress.description]{task.description}"),

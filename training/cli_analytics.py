@@ -29,10 +29,10 @@ from training.cli_common import (
     NoCacheOption,
     PresetOption,
     TextColumnOption,
+    bundle_embedder,
     console,
     errors,
     friendly_errors,
-    make_embedder,
     mapping_overrides,
 )
 from training.drift import (
@@ -112,10 +112,7 @@ def evaluate_command(
             f"no label column for the model's fields ({', '.join(bundle.manifest.fields)})",
             file=export,
         )
-    record = bundle.manifest.embedding_model
-    embedder = make_embedder(
-        record.name, record.max_tokens, record.max_windows, cache_dir, no_cache
-    )
+    embedder = bundle_embedder(bundle, cache_dir, no_cache)
     classifier = TicketClassifier(bundle, embedder)
     with errors.status(f"labeling {len(tickets)} tickets…"):
         predictions = classifier.predict(tickets)

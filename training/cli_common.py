@@ -12,6 +12,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from classifier.bundle import Bundle
 from classifier.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedder import Embedder
 from classifier.errors import TicketlensError
@@ -103,3 +104,9 @@ def make_embedder(
     if no_cache:
         return embedder
     return CachedEmbedder(embedder, EmbeddingCache(cache_dir_for(cache_dir) / "embeddings.sqlite"))
+
+
+def bundle_embedder(bundle: Bundle, cache_dir: Path | None, no_cache: bool) -> Embedder:
+    """The embedding model a bundle was trained with, set up exactly as its manifest records."""
+    record = bundle.manifest.embedding_model
+    return make_embedder(record.name, record.max_tokens, record.max_windows, cache_dir, no_cache)

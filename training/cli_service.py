@@ -18,9 +18,9 @@ from classifier.errors import TicketlensError
 from training.cli_common import (
     CacheOption,
     NoCacheOption,
+    bundle_embedder,
     console,
     friendly_errors,
-    make_embedder,
 )
 
 if TYPE_CHECKING:
@@ -123,10 +123,7 @@ def retrain_command(
     # Imported here: the prediction log needs SQLAlchemy (the `serve` extra), other commands not.
     from training.retrain import RetrainConfig, retrain
 
-    record = load_bundle(model).manifest.embedding_model
-    embedder = make_embedder(
-        record.name, record.max_tokens, record.max_windows, cache_dir, no_cache
-    )
+    embedder = bundle_embedder(load_bundle(model), cache_dir, no_cache)
     config = RetrainConfig(tolerance=tolerance, force=force, test_size=test_size, seed=seed)
     with console.status("training the candidate and scoring both models…"):
         result = retrain(base, embedder=embedder, current=model, db_url=db, config=config)

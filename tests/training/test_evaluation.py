@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from classifier.bundle import Bundle, load_bundle
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
-from training import cli, cli_analytics
+from training import cli, cli_common
 from training.evaluation import calibration, evaluate_field, precision_coverage_curve
 from training.fit import TrainConfig, train
 
@@ -104,7 +104,7 @@ def test_confusions_name_example_tickets_and_unknown_labels_are_listed() -> None
 def test_evaluate_command(
     tmp_path: Path, trained_bundle: Bundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_analytics, "make_embedder", lambda *a, **k: HashingEmbedder())
+    monkeypatch.setattr(cli_common, "make_embedder", lambda *a, **k: HashingEmbedder())
     export = tmp_path / "test.csv"
     tickets_frame(make_tickets(90, seed=5)).to_csv(export, index=False)
     html = tmp_path / "eval.html"
@@ -130,7 +130,7 @@ def test_evaluate_command(
 def test_evaluate_without_label_columns_is_a_one_line_error(
     tmp_path: Path, trained_bundle: Bundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_analytics, "make_embedder", lambda *a, **k: HashingEmbedder())
+    monkeypatch.setattr(cli_common, "make_embedder", lambda *a, **k: HashingEmbedder())
     export = tmp_path / "unlabeled.csv"
     tickets_frame(make_tickets(10)).drop(columns=["category", "feature"]).to_csv(export)
     result = runner.invoke(cli.app, ["evaluate", str(export), "--model", str(trained_bundle.path)])

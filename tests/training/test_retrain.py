@@ -16,7 +16,7 @@ from classifier.predlog import PredictionStore
 from classifier.records import Ticket
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
-from training import cli, cli_service
+from training import cli, cli_common
 from training.fit import TrainConfig, train
 from training.retrain import RetrainConfig, apply_corrections, retrain, split_heldout
 
@@ -92,7 +92,7 @@ def test_a_worse_candidate_is_refused_unless_forced(tmp_path: Path) -> None:
 def test_cli_promotes_a_better_candidate_trained_with_corrections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_service, "make_embedder", lambda *a, **k: HashingEmbedder())
+    monkeypatch.setattr(cli_common, "make_embedder", lambda *a, **k: HashingEmbedder())
     tickets = make_tickets(160)
     current = _current(tmp_path, _shuffled(tickets), "noisy")  # trained on scrambled labels
     # The export has 30 wrong category labels; the agents' corrections put them right.
