@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
 TEXT_FEATURES_FILE = "text_features.skops"
+STATIC_MODEL_DIR = "static_model"
 CURRENT_POINTER = "current"
 _TRUSTED_TYPES = [
     "sklearn.linear_model._logistic.LogisticRegression",
@@ -63,11 +64,14 @@ def save_bundle(
     heads: dict[str, LogisticRegression],
     *,
     text_features: FeatureUnion | None = None,
+    static_model: Path | None = None,
     make_current: bool = True,
 ) -> Path:
     """Write a bundle to `models_dir/<manifest.name>` atomically and return its path.
 
-    The manifest's `head_file`/`head_sha256` entries are filled in here.
+    The manifest's `head_file`/`head_sha256` entries are filled in here. `static_model` is the
+    folder of a fast bundle's static embeddings, copied into the bundle (their checksums are in
+    `manifest.embedding_model.files`).
     """
     target = models_dir / manifest.name
     if target.exists():
@@ -90,6 +94,8 @@ def save_bundle(
                 sha256=_sha256(staging / TEXT_FEATURES_FILE),
                 n_features=n_text_features(text_features),
             )
+        if static_model is not None:
+            shutil.copytree(static_model, staging / STATIC_MODEL_DIR)
         final = manifest.model_copy(update={"fields": fields, "text_features": record})
         (staging / MANIFEST_FILE).write_text(final.model_dump_json(indent=2) + "\n")
         os.replace(staging, target)

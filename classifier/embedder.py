@@ -84,7 +84,7 @@ def locate_packaged_model(name: str) -> Path:
     return Path(module.get_model_path())
 
 
-def _weights_sha256(folder: Path) -> str:
+def weights_sha256(folder: Path) -> str:
     weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
     if not weights:
         raise EmbeddingModelError("no weights file found", file=folder)
@@ -123,7 +123,7 @@ class SentenceTransformerEmbedder:
             name=name,
             package=packaged.distribution,
             package_version=importlib.metadata.version(packaged.distribution),
-            weights_sha256=_weights_sha256(folder),
+            weights_sha256=weights_sha256(folder),
             dimension=int(self._model.get_embedding_dimension() or 0),
             max_tokens=max_tokens,
             max_windows=max_windows,

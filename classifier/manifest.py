@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from classifier.thresholds import ClassThreshold
 
 FORMAT_VERSION = 1
 
@@ -21,6 +24,8 @@ class EmbeddingModelRecord(_Strict):
     dimension: int
     max_tokens: int
     max_windows: int = 1
+    files: dict[str, str] | None = None
+    """Fast mode: sha256 of the static model's files, kept in the bundle's `static_model/`."""
 
 
 class CategoryMetrics(_Strict):
@@ -46,6 +51,9 @@ class FieldManifest(_Strict):
     cv_per_category: dict[str, CategoryMetrics]
     training_shares: dict[str, float]
     """Share (%) of each class in the training data: the default drift reference."""
+    target_precision: float | None = None
+    class_thresholds: dict[str, ClassThreshold] = Field(default_factory=dict)
+    """Per-category thresholds from `target_precision`; they replace `threshold` when set."""
 
 
 class TrainingData(_Strict):
@@ -66,6 +74,9 @@ class TextFeaturesRecord(_Strict):
 class Manifest(_Strict):
     format_version: int = FORMAT_VERSION
     name: str
+    mode: Literal["accurate", "fast"] = "accurate"
+    """accurate: transformer embeddings + word and character TF-IDF; fast: static embeddings +
+    word TF-IDF, no transformer pass."""
     created_at: datetime
     embedding_model: EmbeddingModelRecord
     training_data: TrainingData

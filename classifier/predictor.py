@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.bundle import Bundle, load_bundle
+from classifier.bundle import STATIC_MODEL_DIR, Bundle, load_bundle
 from classifier.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedder import (
     Embedder,
@@ -17,7 +17,9 @@ from classifier.embedder import (
     check_same_model,
 )
 from classifier.features import combine
+from classifier.manifest import FieldManifest
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
+from classifier.static import StaticEmbedder
 from classifier.text import prepare_text
 
 TOP_K = 3
@@ -26,8 +28,13 @@ LOW_CONFIDENCE = "low_confidence"
 
 
 def embedder_for(bundle: Bundle, cache_dir: Path | None = None) -> Embedder:
-    """The packaged embedding model a bundle names, optionally behind the on-disk cache."""
+    """The embedding model a bundle names, optionally behind the on-disk cache.
+
+    A fast bundle carries its static model; its vectors cost less to compute than to look up.
+    """
     record = bundle.manifest.embedding_model
+    if record.files is not None:
+        return StaticEmbedder(bundle.path / STATIC_MODEL_DIR, record.name, record.files)
     embedder: Embedder = SentenceTransformerEmbedder(
         record.name, max_tokens=record.max_tokens, max_windows=record.max_windows
     )
@@ -41,7 +48,8 @@ class TicketClassifier:
 
     def __init__(self, bundle: Bundle, embedder: Embedder) -> None:
         check_same_model(
-            EmbeddingModelInfo(**bundle.manifest.embedding_model.model_dump()), embedder.info
+            EmbeddingModelInfo(**bundle.manifest.embedding_model.model_dump(exclude={"files"})),
+            embedder.info,
         )
         self.bundle = bundle
         self.embedder = embedder
@@ -69,10 +77,11 @@ class TicketClassifier:
             return [self._empty(ticket) for ticket in tickets]
         vectors = self.embedder.encode(filled_texts)
         window = manifest.embedding_model.max_tokens * manifest.embedding_model.max_windows
-        truncated = {
-            i: n > window
-            for i, n in zip(filled, self.embedder.count_tokens(filled_texts), strict=True)
-        }
+        # A token spans at least one character, plus two special tokens: shorter texts fit
+        # the window without being tokenized a second time.
+        long_rows = [i for i in filled if len(texts[i]) + 2 > window]
+        counts = self.embedder.count_tokens([texts[i] for i in long_rows])
+        truncated = {i: n > window for i, n in zip(long_rows, counts, strict=True)}
         features = combine(self.bundle.text_features, filled_texts, vectors)
         per_field = {name: self._field_predictions(name, features) for name in self.bundle.heads}
         row_of = {ticket_index: row for row, ticket_index in enumerate(filled)}
@@ -99,14 +108,14 @@ class TicketClassifier:
 
     def _field_predictions(self, name: str, features: Any) -> list[FieldPrediction]:
         head = self.bundle.heads[name]
-        threshold = self.bundle.manifest.fields[name].threshold
+        entry = self.bundle.manifest.fields[name]
         classes = [str(c) for c in head.classes_]
         proba = head.predict_proba(features)
         order = np.argsort(-proba, axis=1)[:, :TOP_K]
         results = []
         for row, best in zip(proba, order, strict=True):
             top = [LabelScore(label=classes[j], confidence=float(row[j])) for j in best]
-            confident = top[0].confidence >= threshold
+            confident = _is_confident(entry, top[0])
             results.append(
                 FieldPrediction(
                     label=top[0].label,
@@ -117,6 +126,14 @@ class TicketClassifier:
                 )
             )
         return results
+
+
+def _is_confident(entry: FieldManifest, best: LabelScore) -> bool:
+    """The category's own threshold when the bundle has per-category ones, else the field's."""
+    chosen = entry.class_thresholds.get(best.label) if entry.class_thresholds else None
+    if chosen is None:
+        return best.confidence >= entry.threshold
+    return chosen.reached and best.confidence >= chosen.threshold
 
 
 def _empty_prediction() -> FieldPrediction:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.logging import RichHandler
@@ -42,6 +42,7 @@ from training.cli_common import (
     friendly_errors,
     label_fields,
     make_embedder,
+    make_static_embedder,
     mapping_overrides,
 )
 from training.export import read_tickets
@@ -115,6 +116,14 @@ def _feature_choice(features: str) -> bool:
     return features == "hybrid"
 
 
+def _mode_choice(mode: str) -> Literal["accurate", "fast"]:
+    if mode == "accurate":
+        return "accurate"
+    if mode == "fast":
+        return "fast"
+    raise TicketlensError(f"--mode must be accurate or fast, not '{mode}'")
+
+
 @app.command("train")
 @friendly_errors
 def train_command(
@@ -151,6 +160,22 @@ def train_command(
         str,
         typer.Option(help="hybrid: TF-IDF n-grams beside the embeddings; embedding: alone."),
     ] = "hybrid",
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="accurate: transformer embeddings + word/char TF-IDF; fast: static embeddings "
+            "distilled from the same model + word TF-IDF, for bulk backfills."
+        ),
+    ] = "accurate",
+    target_precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Per-category thresholds reaching this precision on cross-validated "
+            "predictions (replaces --threshold).",
+        ),
+    ] = None,
     no_current: Annotated[
         bool, typer.Option("--no-current", help="Do not move models/current to this bundle.")
     ] = False,
@@ -177,12 +202,19 @@ def train_command(
         unknown = check_labels(tickets, load_taxonomy(taxonomy), fields, source=str(export))
         if not allow_unknown_labels:
             raise_for_unknown(unknown, source=str(export))
-    embedder = make_embedder(DEFAULT_MODEL, max_tokens, max_windows, cache_dir, no_cache)
+    chosen_mode = _mode_choice(mode)
+    embedder = (
+        make_static_embedder(DEFAULT_MODEL, cache_dir)
+        if chosen_mode == "fast"
+        else make_embedder(DEFAULT_MODEL, max_tokens, max_windows, cache_dir, no_cache)
+    )
     config = TrainConfig(
         fields=tuple(fields),
         head=HeadConfig(cv_folds=cv_folds),
         threshold=threshold,
         text_features=_feature_choice(features),
+        mode=chosen_mode,
+        target_precision=target_precision,
         name=name,
         make_current=not no_current,
     )

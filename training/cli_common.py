@@ -16,6 +16,7 @@ from classifier.bundle import Bundle
 from classifier.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedder import Embedder
 from classifier.errors import TicketlensError
+from classifier.predictor import embedder_for
 from training.columns import load_mapping_file
 
 console = Console()
@@ -106,7 +107,17 @@ def make_embedder(
     return CachedEmbedder(embedder, EmbeddingCache(cache_dir_for(cache_dir) / "embeddings.sqlite"))
 
 
+def make_static_embedder(base: str, cache_dir: Path | None) -> Embedder:
+    """The fast mode's static model, distilled from `base` once and kept in the cache folder."""
+    from classifier.static import StaticEmbedder
+
+    with console.status("loading the static model (distilled on first use: a few minutes)…"):
+        return StaticEmbedder.distilled(base, cache_dir_for(cache_dir))
+
+
 def bundle_embedder(bundle: Bundle, cache_dir: Path | None, no_cache: bool) -> Embedder:
     """The embedding model a bundle was trained with, set up exactly as its manifest records."""
     record = bundle.manifest.embedding_model
+    if record.files is not None:
+        return embedder_for(bundle)
     return make_embedder(record.name, record.max_tokens, record.max_windows, cache_dir, no_cache)

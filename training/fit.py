@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -26,7 +27,9 @@ from classifier.manifest import (
     TrainingData,
 )
 from classifier.records import Ticket
+from classifier.static import StaticEmbedder
 from classifier.text import prepare_text
+from classifier.thresholds import per_class_thresholds
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +44,11 @@ class TrainConfig:
     head: HeadConfig = field(default_factory=HeadConfig)
     threshold: float = 0.5
     text_features: bool = True
-    """Hybrid heads: TF-IDF word and character n-grams beside the embeddings."""
+    """Hybrid heads: TF-IDF n-grams beside the embeddings."""
+    mode: Literal["accurate", "fast"] = "accurate"
+    """fast: pair with a `StaticEmbedder`; the TF-IDF part keeps word n-grams only."""
+    target_precision: float | None = None
+    """Pick a confidence threshold per category so its precision reaches this, where it can."""
     max_chars: int = 4000
     name: str | None = None
     make_current: bool = True
@@ -72,7 +79,7 @@ def _fingerprint(texts: Sequence[str], tickets: Sequence[Ticket], fields: Sequen
     return digest.hexdigest()
 
 
-def _field_manifest(fitted: FittedHead, threshold: float, unlabeled: int) -> FieldManifest:
+def _field_manifest(fitted: FittedHead, config: TrainConfig, unlabeled: int) -> FieldManifest:
     classes = fitted.classes
     predicted = np.asarray(classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -83,7 +90,7 @@ def _field_manifest(fitted: FittedHead, threshold: float, unlabeled: int) -> Fie
     return FieldManifest(
         classes=classes,
         excluded_classes=fitted.excluded_classes,
-        threshold=threshold,
+        threshold=config.threshold,
         regularization_C=fitted.C,
         head_file="",
         head_sha256="",
@@ -96,6 +103,14 @@ def _field_manifest(fitted: FittedHead, threshold: float, unlabeled: int) -> Fie
             for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
         },
         training_shares={c: 100.0 * counts[c] / total for c in classes},
+        target_precision=config.target_precision,
+        class_thresholds=(
+            {}
+            if config.target_precision is None
+            else per_class_thresholds(
+                fitted.cv_labels, fitted.cv_proba, classes, config.target_precision
+            )
+        ),
     )
 
 
@@ -108,6 +123,8 @@ def train(
     source: str,
 ) -> TrainResult:
     """Fit one head per field in `config.fields` and save the bundle under `models_dir`."""
+    if (config.mode == "fast") != isinstance(embedder, StaticEmbedder):
+        raise ValueError("the fast mode takes a StaticEmbedder, the accurate mode a transformer")
     texts = [prepare_text(t, config.max_chars).text for t in tickets]
     usable = [i for i, text in enumerate(texts) if text]
     if len(usable) < len(tickets):
@@ -117,7 +134,11 @@ def train(
     logger.info("embedding %d tickets", len(usable_texts))
     vectors = embedder.encode(usable_texts)
     # Fitted on all training texts before cross-validation: the CV metrics share its vocabulary.
-    text_features = make_text_features().fit(usable_texts) if config.text_features else None
+    text_features = (
+        make_text_features(char_ngrams=config.mode == "accurate").fit(usable_texts)
+        if config.text_features
+        else None
+    )
     features = combine(text_features, usable_texts, vectors)
 
     heads = {}
@@ -130,14 +151,17 @@ def train(
         labels = np.asarray([usable_tickets[i].labels[name] for i in labeled], dtype=object)
         fitted = fit_head(features[labeled], labels, config.head)
         heads[name] = fitted.estimator
-        fields[name] = _field_manifest(fitted, config.threshold, unlabeled)
+        fields[name] = _field_manifest(fitted, config, unlabeled)
 
     created = datetime.now(UTC)
-    info = embedder.info
+    static = embedder if isinstance(embedder, StaticEmbedder) else None
     manifest = Manifest(
         name=config.name or f"ticketlens-{created:%Y%m%d-%H%M%S}",
         created_at=created,
-        embedding_model=EmbeddingModelRecord(**info.to_dict()),
+        mode=config.mode,
+        embedding_model=EmbeddingModelRecord(
+            **embedder.info.to_dict(), files=static.checksums if static else None
+        ),
         training_data=TrainingData(
             source=source,
             rows=len(tickets),
@@ -152,6 +176,7 @@ def train(
         manifest,
         heads,
         text_features=text_features,
+        static_model=static.folder if static else None,
         make_current=config.make_current,
     )
     return TrainResult(

@@ -1,0 +1,120 @@
+"""Static token embeddings for the fast mode: no transformer pass at labeling time.
+
+The static model is distilled (model2vec) from the packaged sentence-transformers model on this
+machine, with no download: every vocabulary token is embedded once by the transformer, reduced
+by PCA and weighted, so a text's vector is the mean of its tokens' rows. It labels thousands of
+tickets per second where the transformer does about thirty. The distilled files are cached per
+base model and copied into each fast bundle, so loading a bundle never distills again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.embedder import (
+    DEFAULT_MODEL,
+    EmbeddingModelInfo,
+    locate_packaged_model,
+    weights_sha256,
+)
+from classifier.errors import BundleError
+
+logger = logging.getLogger(__name__)
+
+STATIC_PREFIX = "static:"
+STATIC_DIMENSION = 256
+STATIC_MAX_TOKENS = 512
+# What StaticModel.from_pretrained reads: plain JSON and safetensors, nothing executable.
+STATIC_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def folder_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of each file a static model needs, by file name."""
+    return {name: _sha256(folder / name) for name in STATIC_FILES}
+
+
+def is_static(model_name: str) -> bool:
+    return model_name.startswith(STATIC_PREFIX)
+
+
+def _distill(base: str, target: Path) -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from model2vec.distill import distill
+
+    logger.info("distilling a static model from %s (once per machine, a few minutes)", base)
+    model = distill(model_name=str(locate_packaged_model(base)), pca_dims=STATIC_DIMENSION)
+    staging = Path(tempfile.mkdtemp(prefix=".static-", dir=target.parent))
+    try:
+        model.save_pretrained(str(staging))
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+class StaticEmbedder:
+    """Mean of distilled static token vectors, L2-normalised, float32."""
+
+    def __init__(self, folder: Path, name: str, checksums: dict[str, str] | None = None) -> None:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        from model2vec import StaticModel
+
+        actual = folder_checksums(folder)
+        if checksums is not None and actual != checksums:
+            changed = sorted(f for f in STATIC_FILES if actual.get(f) != checksums.get(f))
+            raise BundleError(
+                f"static model files do not match their checksums in the manifest: {changed}",
+                file=folder,
+            )
+        self.folder = folder
+        self.checksums = actual
+        self._model: Any = StaticModel.from_pretrained(str(folder), force_download=False)
+        self._info = EmbeddingModelInfo(
+            name=name,
+            package="model2vec",
+            package_version=importlib.metadata.version("model2vec"),
+            weights_sha256=actual["model.safetensors"],
+            dimension=int(self._model.dim),
+            max_tokens=STATIC_MAX_TOKENS,
+            max_windows=1,
+        )
+
+    @classmethod
+    def distilled(cls, base: str = DEFAULT_MODEL, cache_dir: Path | None = None) -> StaticEmbedder:
+        """The static model distilled from packaged model `base`, distilling it on first use."""
+        root = cache_dir or Path(tempfile.mkdtemp(prefix="ticketlens-static-"))
+        base_sha = weights_sha256(locate_packaged_model(base))[:16]
+        target = root / "static" / f"{base.replace('/', '--')}-{base_sha}-{STATIC_DIMENSION}d"
+        if not (target / "model.safetensors").is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _distill(base, target)
+        return cls(target, STATIC_PREFIX + base)
+
+    @property
+    def info(self) -> EmbeddingModelInfo:
+        return self._info
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._info.dimension), dtype=np.float32)
+        vectors = self._model.encode(list(texts), use_multiprocessing=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(ids) for ids in self._model.tokenize(list(texts))]

@@ -1,0 +1,118 @@
+"""The fast mode: static embeddings + word TF-IDF, trained, saved, verified and reloaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from model2vec import StaticModel
+from tokenizers import Tokenizer
+from tokenizers.models import WordLevel
+from tokenizers.pre_tokenizers import Whitespace
+from typer.testing import CliRunner
+
+from classifier.bundle import STATIC_MODEL_DIR, load_bundle
+from classifier.errors import BundleError
+from classifier.predictor import TicketClassifier
+from classifier.records import Ticket
+from classifier.static import StaticEmbedder
+from tests.conftest import make_tickets, tickets_frame
+from training import cli
+from training.fit import TrainConfig, train
+
+
+def tiny_static_model(folder: Path, tickets: list[Ticket]) -> StaticEmbedder:
+    """A word-level static model over the tickets' vocabulary with seeded random vectors."""
+    words = sorted({w for t in tickets for w in f"{t.subject} {t.body}".lower().split()})
+    vocab = {"[UNK]": 0} | {w: i + 1 for i, w in enumerate(words)}
+    tokenizer = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = Whitespace()
+    vectors = np.random.default_rng(0).normal(size=(len(vocab), 32)).astype(np.float32)
+    StaticModel(vectors, tokenizer, normalize=True).save_pretrained(str(folder))
+    return StaticEmbedder(folder, "static:test")
+
+
+@pytest.fixture
+def tickets() -> list[Ticket]:
+    return make_tickets(240)
+
+
+@pytest.fixture
+def static(tmp_path: Path, tickets: list[Ticket]) -> StaticEmbedder:
+    return tiny_static_model(tmp_path / "static", tickets)
+
+
+def _fast(tickets: list[Ticket], static: StaticEmbedder, models: Path) -> Path:
+    config = TrainConfig(name="fast", mode="fast")
+    return train(tickets, static, config, models_dir=models, source="unit").bundle_path
+
+
+def test_fast_bundle_carries_its_static_model_and_predicts_the_same_after_reload(
+    tmp_path: Path, tickets: list[Ticket], static: StaticEmbedder
+) -> None:
+    path = _fast(tickets, static, tmp_path / "models")
+    bundle = load_bundle(path)
+    assert bundle.manifest.mode == "fast"
+    assert bundle.manifest.embedding_model.files == static.checksums
+    assert (path / STATIC_MODEL_DIR / "model.safetensors").is_file()
+    # Word n-grams only: the character n-grams are what the fast mode leaves out.
+    assert bundle.text_features is not None
+    assert len(bundle.text_features.transformer_list) == 1
+
+    probe = [Ticket(id=t.id, subject=t.subject, body=t.body) for t in tickets[:50]]
+    with_training_model = TicketClassifier(bundle, static).predict(probe)
+    reloaded = TicketClassifier.load(path, cache_dir=tmp_path / "cache").predict(probe)
+    assert [p.fields["category"].label for p in reloaded] == [
+        p.fields["category"].label for p in with_training_model
+    ]
+    accuracy = np.mean(
+        [
+            p.fields["category"].label == t.labels["category"]
+            for p, t in zip(reloaded, tickets[:50], strict=True)
+        ]
+    )
+    assert accuracy > 0.9
+
+
+def test_tampered_static_model_is_refused(
+    tmp_path: Path, tickets: list[Ticket], static: StaticEmbedder
+) -> None:
+    path = _fast(tickets, static, tmp_path / "models")
+    weights = path / STATIC_MODEL_DIR / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="checksums"):
+        TicketClassifier.load(path)
+
+
+def test_modes_refuse_the_other_kind_of_embedder(
+    tmp_path: Path, tickets: list[Ticket], static: StaticEmbedder
+) -> None:
+    with pytest.raises(ValueError, match="fast mode"):
+        train(tickets, static, TrainConfig(name="x"), models_dir=tmp_path, source="unit")
+
+
+def test_cli_fast_mode_round_trip(
+    tmp_path: Path, tickets: list[Ticket], static: StaticEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "make_static_embedder", lambda *args: static)
+    export = tmp_path / "tickets.csv"
+    tickets_frame(tickets).to_csv(export, index=False)
+    models = tmp_path / "models"
+    runner = CliRunner()
+    trained = runner.invoke(
+        cli.app,
+        ["train", str(export), "--mode", "fast", "--models-dir", str(models), "--name", "f1"],
+    )
+    assert trained.exit_code == 0, trained.stderr
+    output = tmp_path / "labeled.csv"
+    labeled = runner.invoke(
+        cli.app, ["label", str(export), "--model", str(models / "f1"), "-o", str(output)]
+    )
+    assert labeled.exit_code == 0, labeled.stderr
+    assert output.read_text().count("\n") == len(tickets) + 1
+    wrong = runner.invoke(cli.app, ["train", str(export), "--mode", "quick"])
+    assert wrong.exit_code == 2
+    assert "--mode must be accurate or fast" in wrong.stderr
