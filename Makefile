@@ -11,7 +11,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# Pinned first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[serve,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[serve,dev,ray]"
 	touch $@
 
 .PHONY: setup demo test lint

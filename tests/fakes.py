@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -38,3 +42,31 @@ class HashingEmbedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(t.split()) + 2 for t in texts]
+
+
+def hashing_embedder_for(bundle: object) -> HashingEmbedder:
+    """The fake as an embedder factory a Ray worker can import (any bundle it was trained on)."""
+    return HashingEmbedder()
+
+
+class _SlowRecordingEmbedder(HashingEmbedder):
+    def __init__(self, folder: Path, delay_s: float) -> None:
+        super().__init__()
+        (folder / str(os.getpid())).touch()
+        self._delay_s = delay_s
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        time.sleep(self._delay_s)
+        return super().encode(texts)
+
+
+@dataclass(frozen=True)
+class RecordingFactory:
+    """An embedder factory for Ray workers that names each worker process (a file per pid in
+    `folder`) and sleeps `delay_s` per batch, so a test can kill a worker while it works."""
+
+    folder: Path
+    delay_s: float
+
+    def __call__(self, bundle: object) -> HashingEmbedder:
+        return _SlowRecordingEmbedder(self.folder, self.delay_s)

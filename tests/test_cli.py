@@ -168,3 +168,21 @@ def test_tampered_bundle_is_refused(tmp_path: Path, export: Path) -> None:
     head.write_bytes(head.read_bytes()[:-10])
     code, _, err = run("label", export, "--model", models / "current", "-o", tmp_path / "o.csv")
     assert_one_line_error(code, err, "head_feature.skops", "checksum", "feature")
+
+
+def test_ray_engine_missing_export_is_one_line(tmp_path: Path) -> None:
+    code, _, err = run(
+        "label", tmp_path / "nope", "--engine", "ray", "-o", tmp_path / "out", "--model", tmp_path
+    )
+    assert_one_line_error(code, err, "nope", "file or folder not found")
+
+
+def test_ray_engine_unreachable_address_is_one_line(tmp_path: Path, export: Path) -> None:
+    pytest.importorskip("ray")
+    code, _, err = train(export, tmp_path / "models", "--engine", "ray", "--address", "127.0.0.1:1")
+    assert_one_line_error(code, err, "cannot reach the Ray cluster at '127.0.0.1:1'")
+
+
+def test_unknown_engine_is_one_line(tmp_path: Path, export: Path) -> None:
+    code, _, err = run("label", export, "--engine", "spark", "-o", tmp_path / "out.csv")
+    assert_one_line_error(code, err, "--engine must be local or ray")

@@ -45,6 +45,16 @@ from training.cli_common import (
     make_static_embedder,
     mapping_overrides,
 )
+from training.cli_ray import (
+    RAY_SHARD_ROWS,
+    ActorsOption,
+    AddressOption,
+    CpusPerActorOption,
+    EngineOption,
+    label_on_ray,
+    ray_embedder,
+    use_ray,
+)
 from training.export import read_tickets
 from training.fit import TrainConfig, train
 from training.labeling import LabelSummary, label_export
@@ -185,6 +195,8 @@ def train_command(
     id_column: IdColumnOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
 ) -> None:
     """Train category and feature classifiers on a labeled export and save a bundle."""
     fields, label_columns = label_fields(label or [])
@@ -203,11 +215,22 @@ def train_command(
         if not allow_unknown_labels:
             raise_for_unknown(unknown, source=str(export))
     chosen_mode = _mode_choice(mode)
-    embedder = (
-        make_static_embedder(DEFAULT_MODEL, cache_dir)
-        if chosen_mode == "fast"
-        else make_embedder(DEFAULT_MODEL, max_tokens, max_windows, cache_dir, no_cache)
-    )
+    if use_ray(engine):
+        if chosen_mode == "fast":
+            raise TicketlensError("--engine ray embeds with the transformer: use --mode accurate")
+        embedder = ray_embedder(
+            DEFAULT_MODEL,
+            max_tokens,
+            max_windows,
+            address=address,
+            cpus_per_actor=1.0,
+            cache_dir=cache_dir,
+            no_cache=no_cache,
+        )
+    elif chosen_mode == "fast":
+        embedder = make_static_embedder(DEFAULT_MODEL, cache_dir)
+    else:
+        embedder = make_embedder(DEFAULT_MODEL, max_tokens, max_windows, cache_dir, no_cache)
     config = TrainConfig(
         fields=tuple(fields),
         head=HeadConfig(cv_folds=cv_folds),
@@ -233,22 +256,56 @@ def train_command(
 @app.command("label")
 @friendly_errors
 def label_command(
-    export: Annotated[Path, typer.Argument(help="Export to label (CSV, JSONL, Parquet).")],
+    export: Annotated[
+        str,
+        typer.Argument(
+            help="Export to label (CSV, JSONL, Parquet); --engine ray: also a folder, a glob "
+            "or a URI (s3://…) of such files."
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Output file; .csv, .jsonl or .parquet.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file; .csv, .jsonl or .parquet (--engine ray: a folder for Parquet "
+            "shards and manifest.json).",
+        ),
     ],
     model: Annotated[Path, typer.Option(help="Bundle folder.")] = Path("models/current"),
     chunk_rows: Annotated[
-        int, typer.Option(min=1, help="Tickets per chunk (the unit of resuming).")
-    ] = 512,
+        int | None,
+        typer.Option(
+            min=1,
+            help="Tickets per chunk, the unit of resuming [default: 512; --engine ray: "
+            f"{RAY_SHARD_ROWS}, one Parquet shard each].",
+        ),
+    ] = None,
     preset: PresetOption = None,
     columns: ColumnsOption = None,
     text_column: TextColumnOption = None,
     id_column: IdColumnOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
+    actors: ActorsOption = None,
+    cpus_per_actor: CpusPerActorOption = 1.0,
 ) -> None:
     """Label every ticket of an export; rerun the same command to resume a killed job."""
+    overrides = mapping_overrides(preset, columns, text_column, id_column)
+    if use_ray(engine):
+        label_on_ray(
+            export,
+            output,
+            model,
+            overrides,
+            address=address,
+            actors=actors,
+            cpus_per_actor=cpus_per_actor,
+            shard_rows=chunk_rows or RAY_SHARD_ROWS,
+        )
+        return
     bundle = load_bundle(model)
     embedder = bundle_embedder(bundle, cache_dir, no_cache)
     classifier = TicketClassifier(bundle, embedder)
@@ -264,11 +321,11 @@ def label_command(
     with Progress(*columns_progress, console=errors) as progress:
         task = progress.add_task("labeling", total=None)
         summary = label_export(
-            export,
-            output,
+            Path(export),
+            Path(output),
             classifier,
-            mapping_overrides=mapping_overrides(preset, columns, text_column, id_column),
-            chunk_rows=chunk_rows,
+            mapping_overrides=overrides,
+            chunk_rows=chunk_rows or 512,
             on_start=lambda total: progress.update(task, total=total),
             on_progress=lambda rows: progress.advance(task, rows),
         )

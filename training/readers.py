@@ -335,6 +335,32 @@ def iter_export(
     logger.debug("read %d rows from %s", rows, path)
 
 
+def read_chunk(path: str | Path, index: int, chunk_rows: int) -> pd.DataFrame:
+    """Chunk number `index` (0-based) of `iter_export(path, chunk_rows=chunk_rows)`.
+
+    Parquet reads only the row groups holding the chunk; CSV and JSON Lines have no index, so the
+    earlier rows are streamed past. Raises `ExportFormatError` when the file has no such chunk.
+    """
+    path = Path(path)
+    start = index * chunk_rows
+    if _kind(path) == "parquet":
+        metadata = _parquet_file(path).metadata
+        sizes = [metadata.row_group(group).num_rows for group in range(metadata.num_row_groups)]
+        ends = list(itertools.accumulate(sizes))
+        groups = [
+            g for g, end in enumerate(ends) if end > start and end - sizes[g] < start + chunk_rows
+        ]
+        if groups:
+            table = pq.ParquetFile(path).read_row_groups(groups)
+            offset = start - (ends[groups[0]] - sizes[groups[0]])
+            return _table_frame(table.slice(offset, chunk_rows), start, path)
+    else:
+        found = next(itertools.islice(iter_export(path, chunk_rows=chunk_rows), index, None), None)
+        if found is not None:
+            return found
+    raise ExportFormatError(f"the file has no rows from row {start + 1} on", file=path)
+
+
 def read_columns(
     path: str | Path, *, delimiter: str | None = None, encoding: str = "utf-8"
 ) -> list[str]:
