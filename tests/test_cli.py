@@ -186,3 +186,16 @@ def test_ray_engine_unreachable_address_is_one_line(tmp_path: Path, export: Path
 def test_unknown_engine_is_one_line(tmp_path: Path, export: Path) -> None:
     code, _, err = run("label", export, "--engine", "spark", "-o", tmp_path / "out.csv")
     assert_one_line_error(code, err, "--engine must be local or ray")
+
+
+def test_train_with_a_precision_target_shows_and_stores_per_category_thresholds(
+    tmp_path: Path, export: Path
+) -> None:
+    models = tmp_path / "models"
+    code, out, err = train(export, models, "--target-precision", "0.9")
+    assert code == 0, err
+    assert "P@thr" in out and "0.9" in out
+    manifest = json.loads((models / "m1" / "manifest.json").read_text())
+    category = manifest["fields"]["category"]
+    assert category["target_precision"] == 0.9
+    assert set(category["class_thresholds"]) == set(category["classes"])

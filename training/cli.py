@@ -86,16 +86,32 @@ def _cv_table(manifest: Manifest) -> list[Table]:
             title=f"{name}: cross-validated ({entry.rows_trained} tickets, "
             f"accuracy {entry.cv_accuracy:.3f}, macro-F1 {entry.cv_macro_f1:.3f})"
         )
-        for column in ("label", "precision", "recall", "F1", "support"):
-            table.add_column(column, justify="left" if column == "label" else "right")
+        columns = ["label", "precision", "recall", "F1", "support"]
+        # P@thr: precision of the predictions at or above the category's own threshold;
+        # coverage: the share of its predictions that clear it (not sent to review).
+        if entry.class_thresholds:
+            columns += ["threshold", "P@thr", "coverage"]
+        for column in columns:
+            label_column = column == "label"
+            table.add_column(
+                column, justify="left" if label_column else "right", no_wrap=label_column
+            )
         for label, metrics in entry.cv_per_category.items():
-            table.add_row(
+            cells = [
                 label,
                 f"{metrics.precision:.3f}",
                 f"{metrics.recall:.3f}",
                 f"{metrics.f1:.3f}",
                 str(metrics.support),
-            )
+            ]
+            chosen = entry.class_thresholds.get(label)
+            if chosen is not None:
+                cells += (
+                    [f"{chosen.threshold:.3f}", f"{chosen.precision:.3f}", f"{chosen.coverage:.3f}"]
+                    if chosen.reached
+                    else ["[red]unreachable[/]", f"{chosen.precision:.3f}", "0 (all reviewed)"]
+                )
+            table.add_row(*cells)
         tables.append(table)
     return tables
 
