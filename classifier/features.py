@@ -32,9 +32,17 @@ def n_text_features(text_features: FeatureUnion) -> int:
 
 
 def combine(
-    text_features: FeatureUnion | None, texts: Sequence[str], vectors: np.ndarray
+    text_features: FeatureUnion | None,
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    embedding_weight: float = 1.0,
 ) -> np.ndarray | csr_matrix:
-    """The matrix the heads see: TF-IDF columns then embedding columns, or embeddings alone."""
+    """The matrix the heads see: TF-IDF columns then embedding columns, or embeddings alone.
+
+    Each TF-IDF block and the embedding are unit-length; `embedding_weight` scales the embedding
+    against the n-grams (chosen by cross-validation at training time, stored in the manifest).
+    """
     if text_features is None:
         return vectors
-    return hstack([text_features.transform(list(texts)), csr_matrix(vectors)], format="csr")
+    dense = csr_matrix(vectors * np.float32(embedding_weight))
+    return hstack([text_features.transform(list(texts)), dense], format="csr")

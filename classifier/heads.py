@@ -54,36 +54,34 @@ def _rare_classes(labels: np.ndarray, minimum: int) -> dict[str, int]:
     return {str(c): n for c, n in sorted(counts.items()) if n < minimum}
 
 
-def fit_head(vectors: Any, labels: np.ndarray, config: HeadConfig) -> FittedHead:
-    """Fit a multinomial logistic regression, choosing C by cross-validated log-loss.
-
-    `vectors` is a dense array or a sparse CSR matrix (hybrid TF-IDF + embedding features).
-
-    Log-loss is a proper scoring rule, so the C it picks also gives the best-calibrated
-    probabilities on the grid; the out-of-fold probabilities of that C are kept for the
-    per-category precision/recall the bundle reports.
-    """
+def _trainable(labels: np.ndarray, config: HeadConfig) -> tuple[np.ndarray, dict[str, int]]:
+    """Indices of the rows whose class has enough examples, and the classes left out."""
     labels = np.asarray(labels, dtype=object)
     minimum = max(config.min_class_count, config.cv_folds)
     excluded = _rare_classes(labels, minimum)
-    if excluded:
-        logger.warning(
-            "excluded %d class(es) with fewer than %d examples: %s",
-            len(excluded),
-            minimum,
-            ", ".join(f"{c} ({n})" for c, n in excluded.items()),
-        )
     kept = np.flatnonzero(~np.isin(labels, list(excluded)))
-    X, y = vectors[kept], labels[kept].astype(str)
-    if len(set(y.tolist())) < 2:
+    if len(set(labels[kept].tolist())) < 2:
         raise ValueError(f"need at least two classes with {minimum}+ examples to train")
+    return kept, excluded
 
-    folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.random_state)
+
+def _folds(config: HeadConfig) -> StratifiedKFold:
+    return StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.random_state)
+
+
+def search_C(vectors: Any, labels: np.ndarray, config: HeadConfig) -> tuple[float, float]:
+    """The C with the best mean held-out log-loss, and that score (negated: higher is better).
+
+    Log-loss is a proper scoring rule, so the C it picks also gives the best-calibrated
+    probabilities on the grid.
+    """
+    kept, _ = _trainable(labels, config)
+    X, y = vectors[kept], np.asarray(labels, dtype=object)[kept].astype(str)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         search = LogisticRegressionCV(
             Cs=list(config.Cs),
-            cv=folds,
+            cv=_folds(config),
             scoring="neg_log_loss",
             class_weight=config.class_weight,
             max_iter=config.max_iter,
@@ -92,14 +90,39 @@ def fit_head(vectors: Any, labels: np.ndarray, config: HeadConfig) -> FittedHead
             refit=False,
             use_legacy_attributes=False,
         ).fit(X, y)
-        # scores_: (folds, l1_ratios, Cs); pick the C with the best mean held-out log-loss.
-        mean_scores = np.asarray(search.scores_).mean(axis=(0, 1))
-        best_C = float(config.Cs[int(np.argmax(mean_scores))])
+    # scores_: (folds, l1_ratios, Cs)
+    mean_scores = np.asarray(search.scores_).mean(axis=(0, 1))
+    best = int(np.argmax(mean_scores))
+    return float(config.Cs[best]), float(mean_scores[best])
+
+
+def fit_head(
+    vectors: Any, labels: np.ndarray, config: HeadConfig, C: float | None = None
+) -> FittedHead:
+    """Fit a multinomial logistic regression with `C`, or with the C `search_C` picks.
+
+    `vectors` is a dense array or a sparse CSR matrix (hybrid TF-IDF + embedding features).
+    The out-of-fold probabilities of that C are kept for the per-category precision/recall the
+    bundle reports and for per-category thresholds.
+    """
+    labels = np.asarray(labels, dtype=object)
+    kept, excluded = _trainable(labels, config)
+    if excluded:
+        logger.warning(
+            "excluded %d class(es) with fewer than %d examples: %s",
+            len(excluded),
+            max(config.min_class_count, config.cv_folds),
+            ", ".join(f"{c} ({n})" for c, n in excluded.items()),
+        )
+    best_C = C if C is not None else search_C(vectors, labels, config)[0]
+    X, y = vectors[kept], labels[kept].astype(str)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         final = LogisticRegression(
             C=best_C, class_weight=config.class_weight, max_iter=config.max_iter
         )
         cv_proba = cross_val_predict(
-            final, X, y, cv=folds, method="predict_proba", n_jobs=config.n_jobs
+            final, X, y, cv=_folds(config), method="predict_proba", n_jobs=config.n_jobs
         )
         final.fit(X, y)
     return FittedHead(

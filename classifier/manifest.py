@@ -86,3 +86,5 @@ class Manifest(_Strict):
     """Pre-cut applied to prepared text before tokenisation."""
     text_features: TextFeaturesRecord | None = None
     """Set for hybrid heads (TF-IDF + embeddings); None when heads see embeddings alone."""
+    embedding_weight: float = 1.0
+    """Scale of the embedding columns against the TF-IDF blocks (hybrid heads)."""

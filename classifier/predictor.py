@@ -82,7 +82,9 @@ class TicketClassifier:
         long_rows = [i for i in filled if len(texts[i]) + 2 > window]
         counts = self.embedder.count_tokens([texts[i] for i in long_rows])
         truncated = {i: n > window for i, n in zip(long_rows, counts, strict=True)}
-        features = combine(self.bundle.text_features, filled_texts, vectors)
+        features = combine(
+            self.bundle.text_features, filled_texts, vectors, manifest.embedding_weight
+        )
         per_field = {name: self._field_predictions(name, features) for name in self.bundle.heads}
         row_of = {ticket_index: row for row, ticket_index in enumerate(filled)}
         predictions = []

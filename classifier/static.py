@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 STATIC_PREFIX = "static:"
 STATIC_DIMENSION = 256
-STATIC_MAX_TOKENS = 512
+# No window: every token of the text (after the bundle's `max_chars` pre-cut) is averaged, so
+# nothing is truncated and `count_tokens` never needs to run.
+STATIC_MAX_TOKENS = 1_000_000
 # What StaticModel.from_pretrained reads: plain JSON and safetensors, nothing executable.
 STATIC_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 
@@ -111,7 +113,7 @@ class StaticEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._info.dimension), dtype=np.float32)
-        vectors = self._model.encode(list(texts), use_multiprocessing=False)
+        vectors = self._model.encode(list(texts), max_length=None, use_multiprocessing=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

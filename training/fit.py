@@ -14,11 +14,12 @@ from typing import Literal
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.pipeline import FeatureUnion
 
 from classifier.bundle import save_bundle
 from classifier.embedder import Embedder
 from classifier.features import combine, make_text_features
-from classifier.heads import FittedHead, HeadConfig, fit_head
+from classifier.heads import FittedHead, HeadConfig, fit_head, search_C
 from classifier.manifest import (
     CategoryMetrics,
     EmbeddingModelRecord,
@@ -49,6 +50,8 @@ class TrainConfig:
     """fast: pair with a `StaticEmbedder`; the TF-IDF part keeps word n-grams only."""
     target_precision: float | None = None
     """Pick a confidence threshold per category so its precision reaches this, where it can."""
+    embedding_weights: tuple[float, ...] = (0.5, 1.0)
+    """Hybrid heads: weights of the embedding against the n-grams, chosen by cross-validation."""
     max_chars: int = 4000
     name: str | None = None
     make_current: bool = True
@@ -114,6 +117,32 @@ def _field_manifest(fitted: FittedHead, config: TrainConfig, unlabeled: int) -> 
     )
 
 
+def _choose_embedding_weight(
+    weights: Sequence[float],
+    text_features: FeatureUnion | None,
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    rows: dict[str, list[int]],
+    labels: dict[str, np.ndarray],
+    head: HeadConfig,
+) -> tuple[float, dict[str, float]]:
+    """The embedding weight (and each field's C) with the best summed cross-validated log-loss.
+
+    How much the embedding should count against the n-grams depends on the data: on short
+    banking queries the embedding carries most of the signal, on long GitHub issues the words do.
+    """
+    best: tuple[float, float, dict[str, float]] | None = None
+    for weight in weights:
+        features = combine(text_features, texts, vectors, weight)
+        searched = {name: search_C(features[rows[name]], labels[name], head) for name in rows}
+        score = sum(s for _, s in searched.values())
+        logger.info("embedding weight %.2f: summed CV log-loss %.4f", weight, -score)
+        if best is None or score > best[0]:
+            best = (score, weight, {name: c for name, (c, _) in searched.items()})
+    assert best is not None
+    return best[1], best[2]
+
+
 def train(
     tickets: Sequence[Ticket],
     embedder: Embedder,
@@ -139,19 +168,28 @@ def train(
         if config.text_features
         else None
     )
-    features = combine(text_features, usable_texts, vectors)
+    rows: dict[str, list[int]] = {}
+    labels: dict[str, np.ndarray] = {}
+    for name in config.fields:
+        rows[name] = [i for i, t in enumerate(usable_tickets) if name in t.labels]
+        unlabeled = len(usable_tickets) - len(rows[name])
+        if unlabeled:
+            logger.warning("%d row(s) have no '%s' label and are skipped for it", unlabeled, name)
+        labels[name] = np.asarray(
+            [usable_tickets[i].labels[name] for i in rows[name]], dtype=object
+        )
 
+    weights = config.embedding_weights if text_features is not None else (1.0,)
+    weight, chosen_C = _choose_embedding_weight(
+        weights, text_features, usable_texts, vectors, rows, labels, config.head
+    )
+    features = combine(text_features, usable_texts, vectors, weight)
     heads = {}
     fields = {}
     for name in config.fields:
-        labeled = [i for i, t in enumerate(usable_tickets) if name in t.labels]
-        unlabeled = len(usable_tickets) - len(labeled)
-        if unlabeled:
-            logger.warning("%d row(s) have no '%s' label and are skipped for it", unlabeled, name)
-        labels = np.asarray([usable_tickets[i].labels[name] for i in labeled], dtype=object)
-        fitted = fit_head(features[labeled], labels, config.head)
+        fitted = fit_head(features[rows[name]], labels[name], config.head, C=chosen_C[name])
         heads[name] = fitted.estimator
-        fields[name] = _field_manifest(fitted, config, unlabeled)
+        fields[name] = _field_manifest(fitted, config, len(usable_tickets) - len(rows[name]))
 
     created = datetime.now(UTC)
     static = embedder if isinstance(embedder, StaticEmbedder) else None
@@ -170,6 +208,7 @@ def train(
         fields=fields,
         libraries=_library_versions(),
         max_chars=config.max_chars,
+        embedding_weight=weight,
     )
     path = save_bundle(
         models_dir,
