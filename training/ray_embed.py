@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,7 +48,7 @@ SpecFactory = Callable[[EmbeddingSpec], Embedder]
 
 
 class _EmbedWorker:
-    """A Ray actor holding one embedder; embeds a batch of texts, or counts their tokens."""
+    """A Ray actor holding one embedder; embeds one batch of texts per call."""
 
     def __init__(self, factory: SpecFactory, spec: EmbeddingSpec, cpus: float) -> None:
         self._embedder = factory(spec)
@@ -57,10 +56,7 @@ class _EmbedWorker:
             sys.modules["torch"].set_num_threads(max(1, int(cpus)))
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        texts = batch["text"].tolist()
-        if batch["tokens_only"].iloc[0]:
-            return pd.DataFrame({"row": batch["row"], "tokens": self._embedder.count_tokens(texts)})
-        vectors = self._embedder.encode(texts)
+        vectors = self._embedder.encode(batch["text"].tolist())
         return pd.DataFrame({"row": batch["row"], "vector": list(vectors)})
 
 
@@ -85,6 +81,7 @@ class RayEmbedder:
         self.factory = factory
         self.batch_rows = batch_rows
         self._info: EmbeddingModelInfo | None = None
+        self._local: Embedder | None = None
 
     @property
     def info(self) -> EmbeddingModelInfo:
@@ -96,23 +93,8 @@ class RayEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dimension), dtype=np.float32)
-        rows, vectors = self._map(texts, tokens_only=False)
-        matrix = np.zeros((len(texts), self.info.dimension), dtype=np.float32)
-        matrix[rows] = np.stack(vectors)
-        return matrix
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        rows, counts = self._map(texts, tokens_only=True)
-        ordered = np.zeros(len(texts), dtype=np.int64)
-        ordered[rows] = counts
-        return [int(n) for n in ordered]
-
-    def _map(self, texts: Sequence[str], *, tokens_only: bool) -> tuple[np.ndarray, list[Any]]:
         connect(self.options.address)
         frame = pd.DataFrame({"row": np.arange(len(texts)), "text": list(texts)})
-        frame["tokens_only"] = tokens_only
         blocks = [
             frame.iloc[i : i + self.batch_rows] for i in range(0, len(frame), self.batch_rows)
         ]
@@ -124,10 +106,13 @@ class RayEmbedder:
             compute=ray.data.ActorPoolStrategy(size=min(pool_size(self.options), len(blocks))),
             num_cpus=self.options.cpus_per_actor,
         )
-        rows: list[int] = []
-        values: list[Any] = []
-        column = "tokens" if tokens_only else "vector"
+        matrix = np.zeros((len(texts), self.info.dimension), dtype=np.float32)
         for batch in mapped.iter_batches(batch_format="pandas", batch_size=None):
-            rows.extend(batch["row"].tolist())
-            values.extend(batch[column].tolist())
-        return np.asarray(rows, dtype=np.int64), values
+            matrix[np.asarray(batch["row"])] = np.stack(list(batch["vector"]))
+        return matrix
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Counted on the driver (training never asks; a tokenizer pass is cheap)."""
+        if self._local is None:
+            self._local = self.factory(self.spec)
+        return self._local.count_tokens(texts)

@@ -43,7 +43,14 @@ from training.ray_jobs import (
     write_job_manifest,
 )
 from training.readers import count_rows, read_chunk, read_columns
-from training.shards import InputFile, Shard, filesystem_for, local_copy, plan_shards
+from training.shards import (
+    InputFile,
+    Shard,
+    filesystem_for,
+    local_copy,
+    plan_shards,
+    resolve_inputs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -80,17 +87,17 @@ class RaySummary:
 
 def connect(address: str | None) -> None:
     """Join the cluster at `address` (or start a local Ray instance); once per process."""
-    if ray.is_initialized():
-        return
-    if address:
-        _check_reachable(address)
-    try:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TicketlensError(
-            f"cannot connect to the Ray cluster at {address!r}: {first_line}"
-        ) from exc
+    if not ray.is_initialized():
+        if address:
+            _check_reachable(address)
+        try:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TicketlensError(
+                f"cannot connect to the Ray cluster at {address!r}: {first}"
+            ) from exc
+    # The caller shows progress per shard; Ray Data's own would log a line every 10 seconds.
     ray.data.DataContext.get_current().enable_progress_bars = False
 
 
@@ -222,7 +229,7 @@ def _describe_inputs(inputs: list[InputFile]) -> list[tuple[list[str], int]]:
 
 def _bundle_files(bundle_path: Path) -> dict[str, bytes]:
     """A bundle's files, shipped to every actor (no shared storage needed for the model)."""
-    folder = load_bundle(bundle_path).path
+    folder = bundle_path.resolve()
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
@@ -241,17 +248,17 @@ def label_export_ray(
 
     Rerunning the same job resumes it; an `output` holding another job's shards is refused.
     """
-    from training.shards import resolve_inputs
-
     inputs = resolve_inputs(source)
+    model_version = load_bundle(bundle_path).version  # verified here, and again in every actor
     bundle_files = _bundle_files(bundle_path)
     overrides = dict(mapping_overrides or {})
     connect(options.address)
     described = _describe_inputs(inputs)
-    for file, (columns, _) in zip(inputs, described, strict=True):
-        detect_mapping(columns, [], overrides, source=file.uri)
+    id_columns = [
+        detect_mapping(columns, [], overrides, source=file.uri).id
+        for file, (columns, _) in zip(inputs, described, strict=True)
+    ]
     shards = plan_shards([rows for _, rows in described], options.shard_rows)
-    model_version = load_bundle(bundle_path).version
     identity = job_identity(inputs, model_version, options.shard_rows, overrides)
     output_fs, output_path = filesystem_for(output)
     manifest = read_job_manifest(output_fs, output_path, identity, shards)
@@ -274,7 +281,6 @@ def label_export_ray(
             output_path,
             on_progress,
         )
-    id_columns = [detect_mapping(c, [], overrides).id for c, _ in described]
     check_unique_ids(output_fs, output_path, shards, inputs, id_columns)
     manifest.complete = True
     write_job_manifest(output_fs, output_path, manifest)
