@@ -25,7 +25,10 @@ class HeadConfig:
     min_class_count: int = 5
     class_weight: str | None = None
     max_iter: int = 1000
-    n_jobs: int | None = None
+    n_jobs: int | None = -1
+    """Folds and C values fit in parallel (lbfgs itself uses one core), from `parallel_rows` up:
+    on fewer rows, starting worker processes costs more than the fits."""
+    parallel_rows: int = 5000
     random_state: int = 0
 
 
@@ -65,6 +68,10 @@ def _trainable(labels: np.ndarray, config: HeadConfig) -> tuple[np.ndarray, dict
     return kept, excluded
 
 
+def _jobs(config: HeadConfig, rows: int) -> int | None:
+    return config.n_jobs if rows >= config.parallel_rows else None
+
+
 def _folds(config: HeadConfig) -> StratifiedKFold:
     return StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.random_state)
 
@@ -85,7 +92,7 @@ def search_C(vectors: Any, labels: np.ndarray, config: HeadConfig) -> tuple[floa
             scoring="neg_log_loss",
             class_weight=config.class_weight,
             max_iter=config.max_iter,
-            n_jobs=config.n_jobs,
+            n_jobs=_jobs(config, len(y)),
             l1_ratios=(0.0,),
             refit=False,
             use_legacy_attributes=False,
@@ -122,7 +129,7 @@ def fit_head(
             C=best_C, class_weight=config.class_weight, max_iter=config.max_iter
         )
         cv_proba = cross_val_predict(
-            final, X, y, cv=_folds(config), method="predict_proba", n_jobs=config.n_jobs
+            final, X, y, cv=_folds(config), method="predict_proba", n_jobs=_jobs(config, len(y))
         )
         final.fit(X, y)
     return FittedHead(
