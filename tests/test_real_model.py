@@ -157,3 +157,28 @@ def test_long_ticket_is_embedded_as_the_mean_of_its_windows() -> None:
     short = "cannot log in with SSO"
     np.testing.assert_allclose(windowed.encode([short]), single.encode([short]), atol=1e-6)
     assert windowed.info.cache_key != single.info.cache_key
+
+
+def test_ray_engine_labels_exactly_like_the_local_engine(workspace: Workspace) -> None:
+    pytest.importorskip("ray")
+    root, model = workspace.root, workspace.models / "current"
+    common = ("--model", model, "--chunk-rows", "60", "--no-cache")
+    local = ticketlens("label", workspace.new, *common, "-o", root / "l60.parquet", cache=root)
+    assert local.returncode == 0, local.stderr
+    on_ray = ticketlens(
+        "label",
+        workspace.new,
+        *common,
+        "--engine",
+        "ray",
+        "--actors",
+        "1",
+        "-o",
+        root / "ray60",
+        cache=root,
+    )
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert "labeled 120 tickets into 2 Parquet shard(s)" in on_ray.stdout
+    shards = [root / "ray60" / f"part-00000-00000{i}.parquet" for i in (0, 1)]
+    labeled = pd.concat([pd.read_parquet(path) for path in shards], ignore_index=True)
+    pd.testing.assert_frame_equal(labeled, pd.read_parquet(root / "l60.parquet"))

@@ -5,6 +5,7 @@ Ray is imported only inside these functions, so the CLI, the core and the server
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,9 +53,17 @@ def use_ray(engine: str) -> bool:
     return engine == "ray"
 
 
+def _quiet_ray() -> None:
+    """Ray and Ray Data log every run on stderr; the CLI shows its own progress (-v keeps them)."""
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def _options(address: str | None, actors: int | None, cpus: float, shard_rows: int) -> Any:
     from training.ray_engine import RayOptions
 
+    _quiet_ray()
     return RayOptions(address=address, actors=actors, cpus_per_actor=cpus, shard_rows=shard_rows)
 
 
