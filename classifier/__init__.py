@@ -17,6 +17,7 @@ from classifier.errors import (
 )
 from classifier.heads import FittedHead, HeadConfig, fit_head
 from classifier.manifest import Manifest
+from classifier.onnx_embedder import OnnxEmbedder
 from classifier.predictor import TicketClassifier
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
 from classifier.text import prepare_text
@@ -36,6 +37,7 @@ __all__ = [
     "HeadConfig",
     "LabelScore",
     "Manifest",
+    "OnnxEmbedder",
     "Prediction",
     "SentenceTransformerEmbedder",
     "TaxonomyError",

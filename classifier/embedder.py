@@ -7,7 +7,7 @@ import importlib
 import importlib.metadata
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -84,6 +84,15 @@ def locate_packaged_model(name: str) -> Path:
     return Path(module.get_model_path())
 
 
+def default_cache_dir() -> Path:
+    """$TICKETLENS_CACHE_DIR, else ticketlens under $XDG_CACHE_HOME or ~/.cache."""
+    configured = os.environ.get("TICKETLENS_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ticketlens"
+
+
 def weights_sha256(folder: Path) -> str:
     weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
     if not weights:
@@ -94,6 +103,22 @@ def weights_sha256(folder: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
+
+
+def packaged_model_info(
+    name: str, folder: Path, *, dimension: int, max_tokens: int, max_windows: int
+) -> EmbeddingModelInfo:
+    """The record of a packaged model, the same whichever runtime computes its vectors."""
+    packaged = PACKAGED_MODELS[name]
+    return EmbeddingModelInfo(
+        name=name,
+        package=packaged.distribution,
+        package_version=importlib.metadata.version(packaged.distribution),
+        weights_sha256=weights_sha256(folder),
+        dimension=dimension,
+        max_tokens=max_tokens,
+        max_windows=max_windows,
+    )
 
 
 class SentenceTransformerEmbedder:
@@ -118,12 +143,9 @@ class SentenceTransformerEmbedder:
         self._model.max_seq_length = max_tokens
         self._batch_size = batch_size
         self._max_windows = max_windows
-        packaged = PACKAGED_MODELS[name]
-        self._info = EmbeddingModelInfo(
-            name=name,
-            package=packaged.distribution,
-            package_version=importlib.metadata.version(packaged.distribution),
-            weights_sha256=weights_sha256(folder),
+        self._info = packaged_model_info(
+            name,
+            folder,
             dimension=int(self._model.get_embedding_dimension() or 0),
             max_tokens=max_tokens,
             max_windows=max_windows,
@@ -135,30 +157,13 @@ class SentenceTransformerEmbedder:
         return self._info
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self._info.dimension), dtype=np.float32)
-        if self._max_windows == 1:
-            return self._encode(texts)
-        # A long ticket is cut into consecutive windows; their mean keeps what the first window
-        # alone would lose (long GitHub-style issues carry the telling part further down).
-        windows = [self._windows(text) for text in texts]
-        vectors = self._encode([piece for pieces in windows for piece in pieces])
-        owners = np.repeat(np.arange(len(texts)), [len(pieces) for pieces in windows])
-        sums = np.zeros((len(texts), vectors.shape[1]), dtype=np.float64)
-        np.add.at(sums, owners, vectors)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        return (sums / np.where(norms == 0, 1, norms)).astype(np.float32)
+        return encode_windowed(texts, self._info, self._windows, self._encode)
 
     def _windows(self, text: str) -> list[str]:
-        """Up to `max_windows` consecutive pieces of `max_tokens` tokens (special tokens incl.)."""
-        size = self._info.max_tokens - 2  # room for [CLS] and [SEP]
         spans = self._model.tokenizer(
             text, add_special_tokens=False, truncation=False, return_offsets_mapping=True
         )["offset_mapping"]
-        if len(spans) <= size:
-            return [text]
-        starts = range(0, min(len(spans), size * self._max_windows), size)
-        return [text[spans[i][0] : spans[min(i + size, len(spans)) - 1][1]] for i in starts]
+        return split_windows(text, spans, self._info.max_tokens, self._max_windows)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode(
@@ -175,6 +180,44 @@ class SentenceTransformerEmbedder:
             return []
         encoded = self._model.tokenizer(list(texts), add_special_tokens=True, truncation=False)
         return [len(ids) for ids in encoded["input_ids"]]
+
+
+def split_windows(
+    text: str, spans: Sequence[tuple[int, int]], max_tokens: int, max_windows: int
+) -> list[str]:
+    """Up to `max_windows` consecutive pieces of `max_tokens` tokens (special tokens incl.).
+
+    `spans` are the character offsets of the text's tokens, without special tokens.
+    """
+    size = max_tokens - 2  # room for [CLS] and [SEP]
+    if len(spans) <= size:
+        return [text]
+    starts = range(0, min(len(spans), size * max_windows), size)
+    return [text[spans[i][0] : spans[min(i + size, len(spans)) - 1][1]] for i in starts]
+
+
+def encode_windowed(
+    texts: Sequence[str],
+    info: EmbeddingModelInfo,
+    windows: Callable[[str], list[str]],
+    encode: Callable[[Sequence[str]], np.ndarray],
+) -> np.ndarray:
+    """Each text's vector, or with `info.max_windows` > 1 the normalised mean of its windows'.
+
+    A long ticket is cut into consecutive windows; their mean keeps what the first window alone
+    would lose (long GitHub-style issues carry the telling part further down).
+    """
+    if not texts:
+        return np.zeros((0, info.dimension), dtype=np.float32)
+    if info.max_windows == 1:
+        return encode(texts)
+    pieces = [windows(text) for text in texts]
+    vectors = encode([piece for parts in pieces for piece in parts])
+    owners = np.repeat(np.arange(len(texts)), [len(parts) for parts in pieces])
+    sums = np.zeros((len(texts), vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, owners, vectors)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
 def check_same_model(expected: EmbeddingModelInfo, actual: EmbeddingModelInfo) -> None:

@@ -8,14 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from classifier.backends import transformer_embedder
 from classifier.bundle import STATIC_MODEL_DIR, Bundle, load_bundle
 from classifier.cache import CachedEmbedder, EmbeddingCache
-from classifier.embedder import (
-    Embedder,
-    EmbeddingModelInfo,
-    SentenceTransformerEmbedder,
-    check_same_model,
-)
+from classifier.embedder import Embedder, EmbeddingModelInfo, check_same_model
 from classifier.features import combine
 from classifier.manifest import FieldManifest
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
@@ -27,16 +23,24 @@ EMPTY = "empty"
 LOW_CONFIDENCE = "low_confidence"
 
 
-def embedder_for(bundle: Bundle, cache_dir: Path | None = None) -> Embedder:
+def embedder_for(
+    bundle: Bundle, cache_dir: Path | None = None, *, backend: str = "torch"
+) -> Embedder:
     """The embedding model a bundle names, optionally behind the on-disk cache.
 
     A fast bundle carries its static model; its vectors cost less to compute than to look up.
+    `backend` runs the transformer on torch or ONNX Runtime (same vectors); the ONNX export is
+    kept in `cache_dir`, or the default cache folder.
     """
     record = bundle.manifest.embedding_model
     if record.files is not None:
         return StaticEmbedder(bundle.path / STATIC_MODEL_DIR, record.name, record.files)
-    embedder: Embedder = SentenceTransformerEmbedder(
-        record.name, max_tokens=record.max_tokens, max_windows=record.max_windows
+    embedder = transformer_embedder(
+        record.name,
+        max_tokens=record.max_tokens,
+        max_windows=record.max_windows,
+        backend=backend,
+        cache_dir=cache_dir,
     )
     if cache_dir is not None:
         embedder = CachedEmbedder(embedder, EmbeddingCache(cache_dir / "embeddings.sqlite"))
@@ -55,9 +59,11 @@ class TicketClassifier:
         self.embedder = embedder
 
     @classmethod
-    def load(cls, path: Path, *, cache_dir: Path | None = None) -> TicketClassifier:
+    def load(
+        cls, path: Path, *, cache_dir: Path | None = None, backend: str = "torch"
+    ) -> TicketClassifier:
         bundle = load_bundle(path)
-        return cls(bundle, embedder_for(bundle, cache_dir))
+        return cls(bundle, embedder_for(bundle, cache_dir, backend=backend))
 
     @property
     def version(self) -> str:

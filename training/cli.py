@@ -30,6 +30,7 @@ from classifier.manifest import Manifest
 from classifier.predictor import TicketClassifier
 from training import cli_analytics, cli_service
 from training.cli_common import (
+    BackendOption,
     CacheOption,
     ColumnsOption,
     IdColumnOption,
@@ -303,6 +304,7 @@ def label_command(
     id_column: IdColumnOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
+    backend: BackendOption = "torch",
     engine: EngineOption = "local",
     address: AddressOption = None,
     actors: ActorsOption = None,
@@ -323,7 +325,7 @@ def label_command(
         )
         return
     bundle = load_bundle(model)
-    embedder = bundle_embedder(bundle, cache_dir, no_cache)
+    embedder = bundle_embedder(bundle, cache_dir, no_cache, backend)
     classifier = TicketClassifier(bundle, embedder)
     columns_progress = (
         TextColumn("[progress.description]{task.description}"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -12,9 +11,10 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from classifier.backends import transformer_embedder
 from classifier.bundle import Bundle
 from classifier.cache import CachedEmbedder, EmbeddingCache
-from classifier.embedder import Embedder
+from classifier.embedder import Embedder, default_cache_dir
 from classifier.errors import TicketlensError
 from classifier.predictor import embedder_for
 from training.columns import load_mapping_file
@@ -42,6 +42,13 @@ CacheOption = Annotated[
     typer.Option(help="Embedding cache folder [default: $TICKETLENS_CACHE_DIR or ~/.cache]."),
 ]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not cache embeddings.")]
+BackendOption = Annotated[
+    str,
+    typer.Option(
+        envvar="TICKETLENS_BACKEND",
+        help="Runtime of the transformer: torch, or onnx (same vectors, lighter; exported once).",
+    ),
+]
 
 
 def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -59,13 +66,7 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def cache_dir_for(option: Path | None) -> Path:
-    if option is not None:
-        return option
-    configured = os.environ.get("TICKETLENS_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ticketlens"
+    return option if option is not None else default_cache_dir()
 
 
 def mapping_overrides(
@@ -93,18 +94,22 @@ def label_fields(specs: list[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def make_embedder(
-    name: str, max_tokens: int, max_windows: int, cache_dir: Path | None, no_cache: bool
+    name: str,
+    max_tokens: int,
+    max_windows: int,
+    cache_dir: Path | None,
+    no_cache: bool,
+    backend: str = "torch",
 ) -> Embedder:
     """The packaged embedding model, behind the on-disk cache unless `no_cache`."""
-    from classifier.embedder import SentenceTransformerEmbedder
-
-    with console.status("loading the embedding model…"):
-        embedder: Embedder = SentenceTransformerEmbedder(
-            name, max_tokens=max_tokens, max_windows=max_windows
+    folder = cache_dir_for(cache_dir)
+    with console.status(f"loading the embedding model ({backend}; ONNX is exported once)…"):
+        embedder = transformer_embedder(
+            name, max_tokens=max_tokens, max_windows=max_windows, backend=backend, cache_dir=folder
         )
     if no_cache:
         return embedder
-    return CachedEmbedder(embedder, EmbeddingCache(cache_dir_for(cache_dir) / "embeddings.sqlite"))
+    return CachedEmbedder(embedder, EmbeddingCache(folder / "embeddings.sqlite"))
 
 
 def make_static_embedder(base: str, cache_dir: Path | None) -> Embedder:
@@ -115,9 +120,13 @@ def make_static_embedder(base: str, cache_dir: Path | None) -> Embedder:
         return StaticEmbedder.distilled(base, cache_dir_for(cache_dir))
 
 
-def bundle_embedder(bundle: Bundle, cache_dir: Path | None, no_cache: bool) -> Embedder:
+def bundle_embedder(
+    bundle: Bundle, cache_dir: Path | None, no_cache: bool, backend: str = "torch"
+) -> Embedder:
     """The embedding model a bundle was trained with, set up exactly as its manifest records."""
     record = bundle.manifest.embedding_model
     if record.files is not None:
         return embedder_for(bundle)
-    return make_embedder(record.name, record.max_tokens, record.max_windows, cache_dir, no_cache)
+    return make_embedder(
+        record.name, record.max_tokens, record.max_windows, cache_dir, no_cache, backend
+    )
