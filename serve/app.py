@@ -24,9 +24,9 @@ from serve.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def _default_loader(cache_dir: Path | None) -> Loader:
+def _default_loader(cache_dir: Path | None, backend: str) -> Loader:
     def load(path: Path) -> TicketClassifier:
-        return TicketClassifier.load(path, cache_dir=cache_dir)
+        return TicketClassifier.load(path, cache_dir=cache_dir, backend=backend)
 
     return load
 
@@ -40,10 +40,13 @@ def create_app(
     """Build the service.
 
     `loader(path)` builds a classifier from a bundle path (default: the bundle's packaged
-    embedding model); it runs at startup, on POST /admin/reload and when the `model_path` symlink
-    moves. Pass `classifier` to start with one already loaded (tests, embedding programs).
+    embedding model on `settings.backend`, exported to ONNX first if this machine has no export);
+    it runs at startup, before /ready turns 200, on POST /admin/reload and when the `model_path`
+    symlink moves. Pass `classifier` to start with one already loaded (tests, embedding programs).
     """
-    holder = ModelHolder(settings.model_path, loader or _default_loader(settings.cache_dir))
+    holder = ModelHolder(
+        settings.model_path, loader or _default_loader(settings.cache_dir, settings.backend)
+    )
     store = PredictionStore(settings.db_url) if settings.log_predictions else None
     metrics = Metrics()
     service = Service(settings, holder, store, metrics)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     log_predictions: bool = True
     cache_dir: Path | None = None
     """Embedding cache folder; none by default (live tickets are rarely seen twice)."""
+    backend: Literal["onnx", "torch"] = "onnx"
+    """Runtime of the transformer: ONNX Runtime (smaller, faster single tickets; exported once
+    into `cache_dir` or the default cache folder) or torch. Both give the same vectors."""
 
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     batch_limit: int = Field(default=100, gt=0)

@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from classifier.backends import check_backend
 from classifier.bundle import load_bundle
+from classifier.embedder import default_cache_dir
 from classifier.errors import TicketlensError
+from classifier.onnx_embedder import prepare_onnx_model
 from training.cli_common import (
     CacheOption,
     NoCacheOption,
@@ -52,6 +55,13 @@ def serve_command(
         Path | None,
         typer.Option(envvar="TICKETLENS_CACHE_DIR", help="Embedding cache folder (default: none)."),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            envvar="TICKETLENS_BACKEND",
+            help="Runtime of the transformer: onnx (exported once, ~1 min) or torch.",
+        ),
+    ] = "onnx",
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     factory: Annotated[str, typer.Option(hidden=True)] = APP_FACTORY,
 ) -> None:
@@ -65,8 +75,15 @@ def serve_command(
         raise TicketlensError(
             f"set {TOKEN_VARIABLE} to the bearer token clients must send", field=TOKEN_VARIABLE
         )
-    load_bundle(model)  # fail here, in one line, rather than inside the server
+    bundle = load_bundle(model)  # fail here, in one line, rather than inside the server
+    check_backend(backend)
+    record = bundle.manifest.embedding_model
+    if backend == "onnx" and record.files is None and factory == APP_FACTORY:
+        # Export now, so a failure is one line here and not a server that never gets ready.
+        with console.status("preparing the ONNX model (exported once per machine, ~1 min)…"):
+            prepare_onnx_model(record.name, cache_dir or default_cache_dir())
     os.environ["TICKETLENS_MODEL_PATH"] = str(model)
+    os.environ["TICKETLENS_BACKEND"] = backend
     if db is not None:
         os.environ["TICKETLENS_DB_URL"] = db
     if cache_dir is not None:

@@ -8,14 +8,21 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from tests.serve.conftest import AUTH, TOKEN
-from training import cli
+from classifier.predictor import TicketClassifier
+from serve.app import create_app
+from serve.settings import Settings
+from tests.serve.app_factory import fake_loader
+from tests.serve.conftest import AUTH, TOKEN, wait_ready
+from training import cli, cli_service
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,3 +105,68 @@ def test_serve_refuses_to_start_without_a_token_or_a_model(
     assert no_model.exit_code == 2
     assert no_model.stderr.startswith("error:")
     assert "model path does not exist" in no_model.stderr
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_serve_refuses_an_unknown_backend_in_one_line(
+    model_link: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TICKETLENS_API_TOKEN", TOKEN)
+    result = CliRunner().invoke(cli.app, ["serve", "--model", str(model_link), "--backend", "trt"])
+    assert result.exit_code == 2
+    assert "unknown backend 'trt'; choose one of torch, onnx" in _one_line_error(result.stderr)
+
+
+def test_serve_stops_in_one_line_when_the_onnx_export_fails(
+    model_link: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export runs before uvicorn starts; its failure is the command's error, not a trace."""
+    import uvicorn
+
+    from classifier import onnx_embedder
+    from classifier.bundle import load_bundle
+    from classifier.embedder import DEFAULT_MODEL
+
+    bundle = load_bundle(model_link)
+    record = bundle.manifest.embedding_model.model_copy(update={"name": DEFAULT_MODEL})
+    manifest = bundle.manifest.model_copy(update={"embedding_model": record})
+    monkeypatch.setattr(cli_service, "load_bundle", lambda path: replace(bundle, manifest=manifest))
+
+    def failing_export(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, 1, "", "Traceback …\nRuntimeError: boom\n")
+
+    monkeypatch.setattr(onnx_embedder.subprocess, "run", failing_export)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("uvicorn must not start"))
+    monkeypatch.setenv("TICKETLENS_API_TOKEN", TOKEN)
+    args = ["serve", "--model", str(model_link), "--cache-dir", str(tmp_path)]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 2
+    assert "ONNX export failed (RuntimeError: boom)" in _one_line_error(result.stderr)
+
+
+def test_the_service_loads_bundles_on_the_backend_setting(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert settings.backend == "onnx"  # the default
+    monkeypatch.setenv("TICKETLENS_BACKEND", "torch")
+    assert Settings(api_token=TOKEN).backend == "torch"  # type: ignore[arg-type]
+    monkeypatch.setenv("TICKETLENS_BACKEND", "tensorflow")
+    with pytest.raises(ValidationError, match="backend"):
+        Settings(api_token=TOKEN)  # type: ignore[arg-type]
+
+    backends: list[str] = []
+
+    def load(path: Path, *, cache_dir: Path | None, backend: str) -> TicketClassifier:
+        backends.append(backend)
+        return fake_loader(path)
+
+    monkeypatch.setattr(TicketClassifier, "load", load)
+    with TestClient(create_app(settings)) as client:
+        wait_ready(client)
+    assert backends == ["onnx"]
