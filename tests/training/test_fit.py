@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.metrics import f1_score
 
 from classifier.bundle import load_bundle
 from classifier.features import combine
-from classifier.heads import HeadConfig, search_C
+from classifier.heads import HeadConfig, fit_head
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
 from classifier.text import prepare_text
@@ -18,7 +19,7 @@ from tests.fakes import HashingEmbedder
 from training.fit import TrainConfig, train
 
 
-def test_embedding_weight_is_the_one_with_the_best_cv_log_loss_and_is_used_to_predict(
+def test_embedding_weight_is_the_one_with_the_best_cv_macro_f1_and_is_used_to_predict(
     tmp_path: Path,
 ) -> None:
     tickets = make_tickets(240)
@@ -33,14 +34,13 @@ def test_embedding_weight_is_the_one_with_the_best_cv_log_loss_and_is_used_to_pr
     # Recompute what training compared, with the bundle's own fitted n-gram vocabulary.
     texts = [prepare_text(t).text for t in tickets]
     labels = np.asarray([t.labels["category"] for t in tickets], dtype=object)
-    scores = {
-        weight: search_C(
-            combine(bundle.text_features, texts, embedder.encode(texts), weight),
-            labels,
-            HeadConfig(),
-        )[1]
-        for weight in (0.25, 4.0)
-    }
+    scores = {}
+    for weight in (0.25, 4.0):
+        features = combine(bundle.text_features, texts, embedder.encode(texts), weight)
+        fitted = fit_head(features, labels, HeadConfig())
+        predicted = np.asarray(fitted.classes)[fitted.cv_proba.argmax(axis=1)]
+        scores[weight] = f1_score(fitted.cv_labels, predicted, average="macro")
+    assert scores[0.25] != scores[4.0]
     assert bundle.manifest.embedding_weight == max(scores, key=scores.__getitem__)
 
     # The head was fitted on features at that weight: predicting with another one changes scores.
