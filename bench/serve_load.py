@@ -109,12 +109,12 @@ def _tickets(words: int, count: int = 500) -> list[dict[str, str]]:
     ]
 
 
-def _offline_throughput(model: Path, tickets: list[dict[str, str]]) -> float:
+def _offline_throughput(model: Path, tickets: list[dict[str, str]], backend: str) -> float:
     """Tickets/s of `TicketClassifier.predict` in batches of 32, in this process, no HTTP."""
     from classifier.predictor import TicketClassifier
     from classifier.records import Ticket
 
-    classifier = TicketClassifier.load(model)
+    classifier = TicketClassifier.load(model, backend=backend)
     batch = [Ticket(id=t["id"], subject=t["subject"], body=t["body"]) for t in tickets[:320]]
     classifier.predict(batch[:32])  # warm-up
     started = time.perf_counter()
@@ -216,7 +216,9 @@ def run(
     train_rows: int,
     words: int,
     soak: float,
+    backend: str,
 ) -> tuple[list[Level], str]:
+    load_before = os.getloadavg()[0]
     token = secrets.token_hex(16)
     port = _free_port()
     base = f"http://{HOST}:{port}"
@@ -242,6 +244,8 @@ def run(
             f"sqlite:///{folder / 'log.db'}",
             "--log-level",
             "warning",
+            "--backend",
+            backend,
         )
         server = subprocess.Popen(command, cwd=ROOT, env=env)
         try:
@@ -285,11 +289,12 @@ def run(
                 f"p99 {soak_level.p99_ms:.0f} ms, {sent} distinct tickets sent, {logged} rows in "
                 "the prediction log"
             )
-        offline = _offline_throughput(model, tickets)
+        offline = _offline_throughput(model, tickets, backend)
     note = (
         f"bundle `{manifest['name']}`: {manifest['embedding_model']['name']}, heads trained on "
-        f"{manifest['training_data']['rows']} tickets; peak server RSS {peak:.0f} MiB; "
-        f"1-min load average at the end {load:.1f}; offline batch throughput "
+        f"{manifest['training_data']['rows']} tickets; backend {backend}; "
+        f"peak server RSS {peak:.0f} MiB; 1-min load average {load_before:.1f} at the start and "
+        f"{load:.1f} at the end; offline batch throughput "
         f"(`TicketClassifier.predict`, batches of 32, same tickets) {offline:.1f} tickets/s; "
         f"{words}-word tickets{soak_note}"
     )
@@ -342,13 +347,20 @@ def main() -> None:
     parser.add_argument(
         "--soak", type=float, default=0.0, help="seconds at concurrency 32 with a reload midway"
     )
+    parser.add_argument("--backend", choices=["onnx", "torch"], default="onnx")
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
     args = parser.parse_args()
     if args.duration <= 0 or args.duration > 600:
         parser.error("--duration must be in (0, 600]")
     command = "python bench/serve_load.py " + shlex.join(sys.argv[1:])
     results, note = run(
-        args.model, args.levels, args.duration, args.train_rows, args.words, args.soak
+        args.model,
+        args.levels,
+        args.duration,
+        args.train_rows,
+        args.words,
+        args.soak,
+        args.backend,
     )
     section = _section(results, note, command.strip(), args.duration)
     print(section)
