@@ -28,6 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+if not __package__:  # run as `python bench/accuracy.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from bench.accuracy_report import write_report
 from bench.accuracy_speed import speed_section
 from classifier.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
