@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import platform
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-REPORT = Path(__file__).parents[1] / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- accuracy:begin -->", "<!-- accuracy:end -->"
+from bench.docs_section import write_section
+
 DEFAULT, FAST = "(c) ticketlens default (accurate)", "(d) ticketlens --mode fast"
 BASELINES = ("(a) TF-IDF word+char + LinearSVC", "(b) frozen MiniLM + LogisticRegression")
 
@@ -106,7 +105,6 @@ def write_report(results: dict[str, Any]) -> None:
     for column, fmt in formats.items():
         shown[column] = shown[column].map(fmt.format)
     lines = [
-        BEGIN,
         f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}. "
         "Command and 1-minute load average per row (above 2, other jobs shared the two cores "
         "and times are inflated). Train s and tickets/s of (b) and (c) include their share of "
@@ -136,13 +134,5 @@ def write_report(results: dict[str, Any]) -> None:
         "Targets of issue #5, from the rows above:",
         "",
         pd.DataFrame(targets(rows, speed)).to_markdown(index=False),
-        END,
     ]
-    text = REPORT.read_text()
-    section = "\n".join(lines)
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text += "\n## Accuracy and speed (issue #5)\n\n" + section + "\n"
-    REPORT.write_text(text)
+    write_section("accuracy", "\n".join(lines), heading="## Accuracy and speed (issue #5)")

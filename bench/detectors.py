@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ from scipy.stats import norm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.docs_section import write_section  # noqa: E402
 from training.analytics import (  # noqa: E402
     CROSS_ACCOUNT,
     SpikeConfig,
@@ -46,9 +46,6 @@ from training.analytics import (  # noqa: E402
     shares,
     trends,
 )
-
-DOCS = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- detectors:begin -->", "<!-- detectors:end -->"
 
 
 def _with_labels(base: TicketFrame, labels: np.ndarray, extra: pd.DataFrame | None = None):  # type: ignore[no-untyped-def]
@@ -127,18 +124,6 @@ def drift_trials(base: TicketFrame, rng: np.random.Generator, trials: int, drift
     # per category and resample: what α promises; the old figure divided by resamples only,
     # i.e. summed the alerts of all categories
     return hits / trials, false_alerts / tested, any_alert / trials
-
-
-def _write_docs(text: str) -> None:
-    section = f"{BEGIN}\n{text}\n{END}"
-    current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    if BEGIN in current and END in current:
-        current = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, current,
-                         flags=re.S)  # fmt: skip
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(current)
 
 
 def clean_timeline(path: Path, scale: int) -> TicketFrame:
@@ -267,7 +252,7 @@ Spike recall per category:
 {per_cat}"""
     print(text)
     if args.write_docs:
-        _write_docs(text)
+        write_section("detectors", text)
 
 
 if __name__ == "__main__":

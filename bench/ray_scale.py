@@ -24,6 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
+if not __package__:  # run as `python bench/ray_scale.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.docs_section import write_section
 from classifier.bundle import load_bundle
 from classifier.embedder import SentenceTransformerEmbedder
 from classifier.predictor import TicketClassifier
@@ -35,8 +39,6 @@ from training.labeling import label_export
 ROOT = Path(__file__).parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "docs" / "ray-results.json"
-REPORT = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- ray:begin -->", "<!-- ray:end -->"
 BACKFILL = 10_000_000
 NODES = (1, 4, 16, 64)
 
@@ -219,14 +221,7 @@ def main() -> None:
         ),
     }
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    text = REPORT.read_text()
-    section = f"{BEGIN}\n{_report(result)}\n{END}"
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## Scale-out on Ray (issue #6)\n\n" + section + "\n"
-    REPORT.write_text(text)
+    write_section("ray", _report(result), heading="## Scale-out on Ray (issue #6)")
     print(_report(result))
 
 

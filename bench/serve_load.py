@@ -35,10 +35,13 @@ import httpx
 import numpy as np
 import pandas as pd
 
+if not __package__:  # run as `python bench/serve_load.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.docs_section import write_section
+
 ROOT = Path(__file__).parents[1]
-REPORT = ROOT / "docs" / "benchmarks.md"
 SAMPLE = ROOT / "data" / "sample_tickets.csv"
-BEGIN, END = "<!-- serve:begin -->", "<!-- serve:end -->"
 HOST = "127.0.0.1"
 MAX_REQUESTS_PER_LEVEL = 200_000  # a hard bound besides the duration
 
@@ -304,7 +307,6 @@ def run(
 def _section(results: list[Level], note: str, command: str, duration: float) -> str:
     cores = os.cpu_count()
     lines = [
-        BEGIN,
         "## Serving: `POST /classify` latency and throughput (issue #3)",
         "",
         f"Measured with `{command}` ({duration:.0f} s per level, {platform.machine()}, "
@@ -320,19 +322,7 @@ def _section(results: list[Level], note: str, command: str, duration: float) -> 
             f"| {r.concurrency} | {r.requests} | {r.errors} | {r.throughput:.1f} | "
             f"{r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.rss_mib:.0f} |"
         )
-    lines.append(END)
     return "\n".join(lines)
-
-
-def _write(section: str) -> None:
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(text)
 
 
 def main() -> None:
@@ -365,7 +355,7 @@ def main() -> None:
     section = _section(results, note, command.strip(), args.duration)
     print(section)
     if not args.no_write:
-        _write(section)
+        write_section("serve", section)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 
+if not __package__:  # run as `python bench/spine.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.docs_section import write_section
 from classifier.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedder import DEFAULT_MAX_WINDOWS, SentenceTransformerEmbedder
 from classifier.text import prepare_text
@@ -35,9 +39,7 @@ from training.export import read_tickets
 
 ROOT = Path(__file__).parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
-REPORT = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "docs" / "spine-results.json"
-BEGIN, END = "<!-- spine:begin -->", "<!-- spine:end -->"
 
 
 @dataclass(frozen=True)
@@ -155,22 +157,14 @@ def _write_report(table: pd.DataFrame) -> None:
         shown[column] = shown[column].map(fmt.format)
     section = "\n".join(
         [
-            BEGIN,
             f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
             f"{platform.python_version()}. `load avg` is the 1-minute load average when the row "
             "was measured: above 2, other jobs shared the two cores and the times are inflated.",
             "",
             shown.to_markdown(index=False),
-            END,
         ]
     )
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n\n"
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text += "\n" + section + "\n"
-    REPORT.write_text(text)
+    write_section("spine", section)
 
 
 def main() -> None:

@@ -105,6 +105,26 @@ def _as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _prediction_row(ticket: Ticket, prediction: Prediction, received: datetime) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket.id,
+        "model_version": prediction.model_version,
+        "received_at": received,
+        "created_at": _as_utc(ticket.created_at),
+        "account_id": ticket.account_id,
+        "text_sha256": text_sha256(ticket),
+        "labels": {
+            name: {
+                "label": field.label,
+                "confidence": field.confidence,
+                "needs_review": field.needs_review,
+                "review_reason": field.review_reason,
+            }
+            for name, field in prediction.fields.items()
+        },
+    }
+
+
 def _insert_ignoring_duplicates(
     connection: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]
 ) -> int:
@@ -153,30 +173,21 @@ class PredictionStore:
         received_at: datetime | None = None,
     ) -> int:
         """Store one row per prediction; returns how many were new (retries are not stored)."""
-        received = _as_utc(received_at) or datetime.now(UTC)
+        return self.record_prediction_groups([(tickets, predictions, received_at)])
+
+    def record_prediction_groups(
+        self,
+        groups: Sequence[tuple[Sequence[Ticket], Sequence[Prediction], datetime | None]],
+    ) -> int:
+        """Store several requests' predictions in one transaction; returns how many were new."""
         rows = [
-            {
-                "ticket_id": ticket.id,
-                "model_version": prediction.model_version,
-                "received_at": received,
-                "created_at": _as_utc(ticket.created_at),
-                "account_id": ticket.account_id,
-                "text_sha256": text_sha256(ticket),
-                "labels": {
-                    name: {
-                        "label": field.label,
-                        "confidence": field.confidence,
-                        "needs_review": field.needs_review,
-                        "review_reason": field.review_reason,
-                    }
-                    for name, field in prediction.fields.items()
-                },
-            }
+            _prediction_row(ticket, prediction, _as_utc(received) or datetime.now(UTC))
+            for tickets, predictions, received in groups
             for ticket, prediction in zip(tickets, predictions, strict=True)
         ]
         if not rows:
             return 0
-        # Two tickets with one id in one batch: keep the first, as a retry would.
+        # Two tickets with one id: keep the first, as a retry would.
         unique = list({(r["ticket_id"], r["model_version"]): r for r in reversed(rows)}.values())
         with self.engine.begin() as connection:
             return _insert_ignoring_duplicates(

@@ -70,6 +70,7 @@ def create_app(
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await asyncio.to_thread(service.close)
             if store is not None:
                 store.dispose()
 

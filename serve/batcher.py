@@ -1,7 +1,7 @@
 """Gather concurrent classify calls for a few milliseconds into one `predict` call.
 
 Embedding a batch of 32 texts costs far less than 32 single calls, so under load the service
-answers more tickets per second; when idle a ticket waits at most `max_wait_s`.
+answers more tickets per second; when idle a ticket waits at most `max_wait_s` (default 0).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from classifier.predictor import TicketClassifier
@@ -29,15 +30,16 @@ class MicroBatcher:
     A batch starts `max_wait_s` after its first ticket arrived, or at once when `max_size` are
     waiting, but only while fewer than `workers` batches run: tickets arriving while the model
     is busy join the next batch instead of queueing as many small ones. Each batch takes the
-    classifier that is live when it starts and runs `predict` in a worker thread, off the event
-    loop; every caller awaits its own future.
+    classifier that is live when it starts and runs `predict` on the batcher's own threads (never
+    queued behind other work in the default pool), off the event loop; every caller awaits its
+    own future.
     """
 
     def __init__(
         self,
         classifier: Callable[[], TicketClassifier],
         *,
-        max_wait_s: float = 0.005,
+        max_wait_s: float = 0.0,
         max_size: int = 32,
         workers: int = 1,
         on_batch: Callable[[int], None] | None = None,
@@ -52,6 +54,7 @@ class MicroBatcher:
         self._timer: asyncio.TimerHandle | None = None
         self._due = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._executor: ThreadPoolExecutor | None = None
         self.batch_sizes: list[int] = []
         """Sizes of the last batches run (bounded; for tests and diagnostics)."""
 
@@ -97,8 +100,10 @@ class MicroBatcher:
     async def _run(self, batch: list[_Pending]) -> None:
         try:
             classifier = self._classifier()
-            predictions = await asyncio.to_thread(
-                classifier.predict, [item.ticket for item in batch]
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="predict")
+            predictions = await asyncio.get_running_loop().run_in_executor(
+                self._executor, classifier.predict, [item.ticket for item in batch]
             )
         except Exception as exc:
             logger.exception("prediction failed for a batch of %d", len(batch))
@@ -114,3 +119,9 @@ class MicroBatcher:
             # Whatever arrived while this batch ran has waited long enough: start it now.
             self._due = self._due or bool(self._pending)
             self._start_batches()
+
+    def close(self) -> None:
+        """Stop the batcher's threads after running batches (a later batch starts new ones)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False)

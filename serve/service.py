@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from classifier.predictor import TicketClassifier
 from classifier.predlog import PredictionStore
 from classifier.records import Prediction, Ticket
 from serve.batcher import MicroBatcher
+from serve.log_writer import PredictionLogWriter
 from serve.metrics import Metrics
 from serve.model import ModelHolder
 from serve.settings import Settings
@@ -33,6 +33,7 @@ class Service:
         self.settings = settings
         self.holder = holder
         self.store = store
+        self.log_writer = PredictionLogWriter(store) if store is not None else None
         self.metrics = metrics
         self.batcher = MicroBatcher(
             self.classifier,
@@ -59,16 +60,20 @@ class Service:
         received = datetime.now(UTC)
         predictions = await self.batcher.predict(tickets)
         self.metrics.observe_predictions(predictions)
-        if self.store is not None:
+        if self.log_writer is not None:
             try:
-                await asyncio.to_thread(
-                    self.store.record_predictions, tickets, predictions, received_at=received
-                )
+                await self.log_writer.write(tickets, predictions, received)
             except Exception:
                 # The helpdesk still gets its labels; the lost log row is counted and logged.
                 self.metrics.predlog_errors.inc()
                 logger.exception("could not write %d prediction(s) to the log", len(tickets))
         return predictions
+
+    def close(self) -> None:
+        """Store the queued log rows and stop the service's threads."""
+        if self.log_writer is not None:
+            self.log_writer.close()
+        self.batcher.close()
 
 
 def get_service(request: Request) -> Service:

@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     batch_limit: int = Field(default=100, gt=0)
     """Most tickets one /classify/batch request may hold."""
-    batcher_max_wait_ms: float = Field(default=5.0, ge=0)
+    batcher_max_wait_ms: float = Field(default=0.0, ge=0)
+    """How long an idle model waits for more tickets before it starts a batch. 0 starts at once:
+    tickets that arrive while a batch runs join the next batch anyway, so waiting only adds
+    latency at low load."""
     batcher_max_size: int = Field(default=32, gt=0)
     batcher_workers: int = Field(default=1, gt=0)
     """Batches predicted at once; 1 lets torch use every core for one batch."""
