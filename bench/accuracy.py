@@ -11,6 +11,7 @@ and the fast pipeline. Rows go to docs/accuracy-results.json and the tables to d
     python bench/accuracy.py                     # everything (~30-40 min on 2 cores)
     python bench/accuracy.py --only banking77    # one data set (the speed section is kept)
     python bench/accuracy.py --quick 400         # smoke run on a slice; writes nothing
+    python bench/accuracy.py --skip-speed        # data sets only; --speed-only: the speed part
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -158,19 +160,23 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(CASES), help="run one data set")
     parser.add_argument("--quick", type=int, help="first N rows of each split; writes nothing")
     parser.add_argument("--skip-speed", action="store_true", help="keep the stored speed rows")
+    parser.add_argument(
+        "--speed-only", action="store_true", help="run the speed section only; keep the data sets"
+    )
     parser.add_argument("--table-only", action="store_true", help="rewrite docs from stored rows")
     args = parser.parse_args()
     if args.table_only:
         write_report(json.loads(RESULTS.read_text()))
         return
-    command = "python bench/accuracy.py" + (f" --only {args.only}" if args.only else "")
+    command = shlex.join(["python", "bench/accuracy.py", *sys.argv[1:]])
     started = time.perf_counter()
     static = StaticEmbedder.distilled(DEFAULT_MODEL, cache_dir_for(None))
     distill_s = time.perf_counter() - started
     embedder = SentenceTransformerEmbedder()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="ticketlens-accuracy-") as work:
-        for dataset in [args.only] if args.only else list(CASES):
+        datasets = [] if args.speed_only else [args.only] if args.only else list(CASES)
+        for dataset in datasets:
             rows += run_dataset(dataset, embedder, static.folder, Path(work), args.quick)
         speed = None if args.skip_speed else speed_section(embedder, static, DATASETS, args.quick)
     if args.quick:

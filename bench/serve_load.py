@@ -311,8 +311,9 @@ def _section(results: list[Level], note: str, command: str, duration: float) -> 
         "",
         f"Measured with `{command}` ({duration:.0f} s per level, {platform.machine()}, "
         f"{cores} CPU cores shared by the server, the load generator and any other jobs; {note}).",
-        "One ticket per request (words from `data/sample_tickets.csv`), micro-batching on "
-        "(5 ms / 32 tickets), prediction log on SQLite.",
+        "One ticket per request (words from `data/sample_tickets.csv`); default server settings: "
+        "an idle model starts at once, tickets arriving during a batch join the next one (up "
+        "to 32); prediction log on SQLite, one writer thread committing queued rows together.",
         "",
         "| concurrency | requests | errors | tickets/s | p50 ms | p95 ms | p99 ms | RSS MiB |",
         "|---|---|---|---|---|---|---|---|",

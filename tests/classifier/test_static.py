@@ -16,7 +16,7 @@ from classifier.bundle import STATIC_MODEL_DIR, load_bundle
 from classifier.errors import BundleError
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
-from classifier.static import StaticEmbedder
+from classifier.static import StaticEmbedder, mean_token_vectors
 from tests.conftest import make_tickets, tickets_frame
 from training import cli
 from training.fit import TrainConfig, train
@@ -116,3 +116,28 @@ def test_cli_fast_mode_round_trip(
     wrong = runner.invoke(cli.app, ["train", str(export), "--mode", "quick"])
     assert wrong.exit_code == 2
     assert "--mode must be accurate or fast" in wrong.stderr
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+def test_mean_token_vectors_equal_model2vecs_own_encode(
+    tickets: list[Ticket], quantized: bool
+) -> None:
+    words = sorted({w for t in tickets for w in f"{t.subject} {t.body}".lower().split()})
+    vocab = {"[UNK]": 0} | {w: i + 1 for i, w in enumerate(words)}
+    tokenizer = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = Whitespace()
+    rng = np.random.default_rng(1)
+    extra = {}
+    if quantized:  # model2vec's vocabulary quantization: per-token weights and a row mapping
+        extra = {
+            "weights": rng.uniform(0.5, 2.0, size=len(vocab)).astype(np.float32),
+            "token_mapping": rng.integers(0, 7, size=len(vocab)),
+        }
+    rows = 7 if quantized else len(vocab)
+    vectors = rng.normal(size=(rows, 16)).astype(np.float32)
+    model = StaticModel(vectors, tokenizer, normalize=True, **extra)  # type: ignore[arg-type]
+    texts = [f"{t.subject} {t.body}".lower() for t in tickets[:50]]
+    texts += ["", "unknownword only", "refund refund refund"]
+    expected = model.encode(texts, max_length=None, use_multiprocessing=False)
+    np.testing.assert_allclose(mean_token_vectors(model, texts), expected, atol=1e-6)
+    assert mean_token_vectors(model, []).shape == (0, 16)
