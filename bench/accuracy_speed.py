@@ -4,14 +4,20 @@ The texts are nlbse24 test issues cut to their first 100 words. The raw figure i
 model's own `encode` (batch 32, no ticketlens code around it); the accurate figure is
 `TicketClassifier.predict` with the real model, chunk by chunk as `ticketlens label` calls it;
 the fast figure is the same with a fast bundle. Both bundles are trained on those texts first.
+The fast bundle also labels a CSV of those tickets repeated (LABEL_ROWS rows) end to end with
+`label_export`, as `ticketlens label` does, in one process and in two (`--workers 2`); the
+wall time includes reading, writing and the workers' start.
 """
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from bench.accuracy_methods import CHUNK, PrecomputedEmbedder
 from classifier.bundle import load_bundle
@@ -20,12 +26,15 @@ from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
 from classifier.static import StaticEmbedder
 from classifier.text import prepare_text
+from training.cli_common import load_classifier
 from training.export import read_tickets
 from training.fit import TrainConfig, train
+from training.labeling import label_export
 
 WORDS = 100
 SPEED_ROWS = 1000
 FAST_REPEAT = 5  # the fast path needs more tickets to run for long enough to time
+LABEL_ROWS = 20_000
 
 
 def _rate(classifier: TicketClassifier, tickets: list[Ticket]) -> float:
@@ -33,6 +42,20 @@ def _rate(classifier: TicketClassifier, tickets: list[Ticket]) -> float:
     for i in range(0, len(tickets), CHUNK):
         classifier.predict(tickets[i : i + CHUNK])
     return len(tickets) / (time.perf_counter() - started)
+
+
+def _label_rate(bundle: Path, tickets: list[Ticket], work: Path, workers: int) -> float:
+    export = work / "speed-export.csv"
+    if not export.exists():
+        repeats = -(-LABEL_ROWS // len(tickets))
+        rows = [{"id": f"{t.id}-{k}", "body": t.body} for k in range(repeats) for t in tickets]
+        pd.DataFrame(rows[:LABEL_ROWS]).to_csv(export, index=False)
+    load = functools.partial(load_classifier, bundle, None, True)
+    started = time.perf_counter()
+    label_export(
+        export, work / f"labeled-{workers}.csv", load(), chunk_rows=2048, workers=workers, load=load
+    )
+    return LABEL_ROWS / (time.perf_counter() - started)
 
 
 def speed_section(
@@ -67,6 +90,8 @@ def speed_section(
             t.model_copy(update={"id": f"{t.id}-{k}"}) for k in range(FAST_REPEAT) for t in tickets
         ]
         fast = _rate(TicketClassifier(load_bundle(fast_bundle.bundle_path), static), many)
+        label_1 = _label_rate(fast_bundle.bundle_path, tickets, Path(work), 1)
+        label_2 = _label_rate(fast_bundle.bundle_path, tickets, Path(work), 2)
     return {
         "tickets": len(tickets),
         "mean words": sum(len(t.split()) for t in texts) / len(texts),
@@ -74,4 +99,6 @@ def speed_section(
         "accurate tickets/s": accurate,
         "accurate / raw": accurate / raw,
         "fast tickets/s": fast,
+        "fast label tickets/s, 1 process": label_1,
+        "fast label tickets/s, 2 processes": label_2,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from pathlib import Path
@@ -27,7 +28,6 @@ from classifier.embedder import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT
 from classifier.errors import TicketlensError
 from classifier.heads import HeadConfig
 from classifier.manifest import Manifest
-from classifier.predictor import TicketClassifier
 from training import cli_analytics, cli_service
 from training.cli_common import (
     BackendOption,
@@ -37,11 +37,11 @@ from training.cli_common import (
     NoCacheOption,
     PresetOption,
     TextColumnOption,
-    bundle_embedder,
     console,
     errors,
     friendly_errors,
     label_fields,
+    load_classifier,
     make_embedder,
     make_static_embedder,
     mapping_overrides,
@@ -309,6 +309,14 @@ def label_command(
     address: AddressOption = None,
     actors: ActorsOption = None,
     cpus_per_actor: CpusPerActorOption = 1.0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Local engine: processes predicting chunks at once, each loading the model. "
+            "Pays off for fast bundles (Python-bound); a transformer already uses every core.",
+        ),
+    ] = 1,
 ) -> None:
     """Label every ticket of an export; rerun the same command to resume a killed job."""
     overrides = mapping_overrides(preset, columns, text_column, id_column)
@@ -324,9 +332,7 @@ def label_command(
             shard_rows=chunk_rows or RAY_SHARD_ROWS,
         )
         return
-    bundle = load_bundle(model)
-    embedder = bundle_embedder(bundle, cache_dir, no_cache, backend)
-    classifier = TicketClassifier(bundle, embedder)
+    classifier = load_classifier(model, cache_dir, no_cache, backend)
     columns_progress = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -346,6 +352,8 @@ def label_command(
             chunk_rows=chunk_rows or 512,
             on_start=lambda total: progress.update(task, total=total),
             on_progress=lambda rows: progress.advance(task, rows),
+            workers=workers,
+            load=functools.partial(load_classifier, model, cache_dir, no_cache, backend),
         )
     for table in _share_tables(summary):
         console.print(table)

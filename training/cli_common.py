@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 
 from classifier.backends import transformer_embedder
-from classifier.bundle import Bundle
+from classifier.bundle import Bundle, load_bundle
 from classifier.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedder import Embedder, default_cache_dir
 from classifier.errors import TicketlensError
-from classifier.predictor import embedder_for
+from classifier.predictor import TicketClassifier, embedder_for
 from training.columns import load_mapping_file
 
 console = Console()
@@ -130,3 +130,11 @@ def bundle_embedder(
     return make_embedder(
         record.name, record.max_tokens, record.max_windows, cache_dir, no_cache, backend
     )
+
+
+def load_classifier(
+    model: Path, cache_dir: Path | None, no_cache: bool, backend: str = "torch"
+) -> TicketClassifier:
+    """A bundle and its embedding model, as `label` builds them (also in worker processes)."""
+    bundle = load_bundle(model)
+    return TicketClassifier(bundle, bundle_embedder(bundle, cache_dir, no_cache, backend))

@@ -3,17 +3,21 @@
 Each finished chunk is written as its own Parquet part (temp file + rename) in a work folder next to
 the output. A rerun of the same job skips parts already on disk; when every part is there they are
 joined into the output (again temp file + rename), so the output is either the previous file or
-the complete new one, never half of it.
+the complete new one, never half of it. With `workers` > 1 the chunks are predicted in that many
+processes (each loads the model once), parts written in order as they finish.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import shutil
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,7 @@ import pyarrow.parquet as pq
 
 from classifier.errors import ExportFormatError
 from classifier.predictor import TicketClassifier
-from classifier.records import Prediction
+from classifier.records import Prediction, Ticket
 from training.columns import detect_mapping, tickets_from_frame
 from training.readers import DuplicateIdGuard, count_rows, iter_export, read_columns
 
@@ -143,8 +147,16 @@ def label_export(
     chunk_rows: int = 512,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    load: Callable[[], TicketClassifier] | None = None,
 ) -> LabelSummary:
-    """Write `output` (CSV, JSONL or Parquet by suffix): the export's columns plus predictions."""
+    """Write `output` (CSV, JSONL or Parquet by suffix): the export's columns plus predictions.
+
+    `workers` > 1 predicts in that many processes, each building its classifier with `load` (a
+    picklable callable, e.g. a `functools.partial`); `classifier` still names the job.
+    """
+    if workers > 1 and load is None:
+        raise ValueError("workers > 1 needs `load` to build the classifier in each process")
     if output.suffix.lower() not in OUTPUT_FORMATS:
         raise ExportFormatError(
             f"unsupported output format '{output.suffix}'; use one of {', '.join(OUTPUT_FORMATS)}",
@@ -161,21 +173,35 @@ def label_export(
 
     summary = LabelSummary()
     guard = DuplicateIdGuard(source)
-    for index, (first_row, frame) in enumerate(
-        _numbered(iter_export(source, chunk_rows=chunk_rows))
-    ):
-        tickets = tickets_from_frame(frame, mapping, source=str(source), first_row=first_row)
-        guard.check(tickets, first_row=first_row)
-        part = work / f"part-{index:06d}.parquet"
-        if part.exists():
-            summary.chunks_resumed += 1
-        else:
-            predictions = classifier.predict(tickets)
-            added = pd.DataFrame([prediction_columns(p) for p in predictions], index=frame.index)
-            labeled = pd.concat([frame.drop(columns=added.columns, errors="ignore"), added], axis=1)
-            _write_part(labeled, part)
+    pending: deque[tuple[Future[pd.DataFrame], pd.DataFrame, Path]] = deque()
+
+    def finish_oldest() -> None:
+        future, frame, part = pending.popleft()
+        added = future.result()
+        _write_part(
+            pd.concat([frame.drop(columns=added.columns, errors="ignore"), added], axis=1), part
+        )
         if on_progress is not None:
             on_progress(len(frame))
+
+    with _chunk_predictor(classifier, workers, load) as predict:
+        for index, (first_row, frame) in enumerate(
+            _numbered(iter_export(source, chunk_rows=chunk_rows))
+        ):
+            tickets = tickets_from_frame(frame, mapping, source=str(source), first_row=first_row)
+            guard.check(tickets, first_row=first_row)
+            part = work / f"part-{index:06d}.parquet"
+            if part.exists():
+                summary.chunks_resumed += 1
+                if on_progress is not None:
+                    on_progress(len(frame))
+                continue
+            pending.append((predict(tickets, frame.index), frame, part))
+            # Two chunks per worker in flight: each has the next one ready, memory stays flat.
+            while len(pending) > 2 * workers:
+                finish_oldest()
+        while pending:
+            finish_oldest()
     _assemble(_parts(work), output, summary, classifier.fields)
     shutil.rmtree(work)
     return summary
@@ -186,3 +212,53 @@ def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[int, pd.DataFram
     for frame in chunks:
         yield first_row, frame
         first_row += len(frame)
+
+
+_worker_classifier: TicketClassifier | None = None
+
+
+def _start_worker(load: Callable[[], TicketClassifier]) -> None:
+    global _worker_classifier
+    _worker_classifier = load()
+
+
+def _prediction_frame(
+    classifier: TicketClassifier | None, tickets: Sequence[Ticket], index: pd.Index
+) -> pd.DataFrame:
+    assert classifier is not None, "worker started without a classifier"
+    predictions = classifier.predict(tickets)
+    return pd.DataFrame([prediction_columns(p) for p in predictions], index=index)
+
+
+def _predict_in_worker(tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:
+    return _prediction_frame(_worker_classifier, tickets, index)
+
+
+Predict = Callable[[Sequence[Ticket], pd.Index], "Future[pd.DataFrame]"]
+
+
+@contextmanager
+def _chunk_predictor(
+    classifier: TicketClassifier, workers: int, load: Callable[[], TicketClassifier] | None
+) -> Iterator[Predict]:
+    """Submit a chunk, get a future of its prediction columns: here, or in worker processes."""
+    if workers <= 1 or load is None:
+
+        def here(tickets: Sequence[Ticket], index: pd.Index) -> Future[pd.DataFrame]:
+            done: Future[pd.DataFrame] = Future()
+            done.set_result(_prediction_frame(classifier, tickets, index))
+            return done
+
+        yield here
+        return
+    # spawn, not fork: the parent may hold ONNX Runtime / torch thread pools and tokenizers.
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(load,),
+    )
+    try:
+        yield lambda tickets, index: pool.submit(_predict_in_worker, tickets, index)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

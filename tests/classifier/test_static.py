@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from model2vec import StaticModel
 from tokenizers import Tokenizer
@@ -113,6 +114,12 @@ def test_cli_fast_mode_round_trip(
     )
     assert labeled.exit_code == 0, labeled.stderr
     assert output.read_text().count("\n") == len(tickets) + 1
+    # Two worker processes, small chunks: the same rows in the same order.
+    parallel = tmp_path / "labeled-2.csv"
+    options = ["--model", str(models / "f1"), "--workers", "2", "--chunk-rows", "50"]
+    labeled = runner.invoke(cli.app, ["label", str(export), *options, "-o", str(parallel)])
+    assert labeled.exit_code == 0, labeled.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(parallel), pd.read_csv(output))
     wrong = runner.invoke(cli.app, ["train", str(export), "--mode", "quick"])
     assert wrong.exit_code == 2
     assert "--mode must be accurate or fast" in wrong.stderr
