@@ -22,7 +22,16 @@ def _score(rows: pd.DataFrame, dataset: str, label: str, method: str, column: st
 
 
 def _target(name: str, value: float | None, goal: str, met: bool | None) -> dict[str, str]:
-    shown = "not run" if value is None else f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}"
+    # Four decimals below 1: a margin of -0.0004 or a loss of 0.0195 must not read as 0 or 0.02.
+    shown = (
+        "not run"
+        if value is None
+        else f"{value:.4f}"
+        if abs(value) < 1
+        else f"{value:.2f}"
+        if abs(value) < 10
+        else f"{value:,.0f}"
+    )
     verdict = "–" if met is None else "met" if met else "NOT met"
     return {"target": name, "goal": goal, "measured": shown, "": verdict}
 
@@ -154,6 +163,6 @@ def write_report(results: dict[str, Any]) -> None:
     lines += [
         "Targets of issue #5, from the rows above:",
         "",
-        pd.DataFrame(targets(rows, speed)).to_markdown(index=False),
+        pd.DataFrame(targets(rows, speed)).to_markdown(index=False, disable_numparse=True),
     ]
     write_section("accuracy", "\n".join(lines), heading="## Accuracy and speed (issue #5)")
