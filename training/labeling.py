@@ -197,8 +197,9 @@ def label_export(
                     on_progress(len(frame))
                 continue
             pending.append((predict(tickets, frame.index), frame, part))
-            # Two chunks per worker in flight: each has the next one ready, memory stays flat.
-            while len(pending) > 2 * workers:
+            # With workers, two chunks each in flight (the next one is ready, memory stays flat);
+            # in-process, every chunk is written as soon as it is predicted.
+            while len(pending) > (2 * workers if workers > 1 else 0):
                 finish_oldest()
         while pending:
             finish_oldest()
