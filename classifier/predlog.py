@@ -180,11 +180,13 @@ class PredictionStore:
         groups: Sequence[tuple[Sequence[Ticket], Sequence[Prediction], datetime | None]],
     ) -> int:
         """Store several requests' predictions in one transaction; returns how many were new."""
-        rows = [
-            _prediction_row(ticket, prediction, _as_utc(received) or datetime.now(UTC))
-            for tickets, predictions, received in groups
-            for ticket, prediction in zip(tickets, predictions, strict=True)
-        ]
+        rows = []
+        for tickets, predictions, received_at in groups:
+            received = _as_utc(received_at) or datetime.now(UTC)  # one time per request
+            rows += [
+                _prediction_row(ticket, prediction, received)
+                for ticket, prediction in zip(tickets, predictions, strict=True)
+            ]
         if not rows:
             return 0
         # Two tickets with one id: keep the first, as a retry would.

@@ -10,7 +10,6 @@ the cost per ticket falls as the load rises and the answer still leaves only onc
 from __future__ import annotations
 
 import asyncio
-import logging
 import queue
 import threading
 from collections.abc import Sequence
@@ -19,8 +18,6 @@ from datetime import datetime
 
 from classifier.predlog import PredictionStore
 from classifier.records import Prediction, Ticket
-
-logger = logging.getLogger(__name__)
 
 MAX_GROUP = 512  # requests per transaction at most
 
