@@ -14,6 +14,8 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, make_union
 
+from classifier import word_ngrams
+
 
 def make_text_features(*, char_ngrams: bool = True) -> FeatureUnion:
     """An unfitted union of word 1–2-gram and (unless `char_ngrams` is off) character 2–5-gram
@@ -48,5 +50,5 @@ def combine(
     # Each vectorizer directly, not `FeatureUnion.transform`: same columns (the union has no
     # weights), without its per-call joblib set-up, which cost ~2 ms per single-ticket request.
     texts = list(texts)
-    blocks = [vectorizer.transform(texts) for _, vectorizer in text_features.transformer_list]
+    blocks = [word_ngrams.transform(vec, texts) for _, vec in text_features.transformer_list]
     return hstack([*blocks, dense], format="csr")
