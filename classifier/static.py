@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from classifier.embedder import (
     weights_sha256,
 )
 from classifier.errors import BundleError
+from classifier.word_pieces import CachedWordPieces
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class StaticEmbedder:
         self.folder = folder
         self.checksums = actual
         self._model: Any = StaticModel.from_pretrained(str(folder), force_download=False)
+        self._pieces = CachedWordPieces(self._model.tokenizer)
         self._info = EmbeddingModelInfo(
             name=name,
             package="model2vec",
@@ -113,16 +115,28 @@ class StaticEmbedder:
         return self._info
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return mean_token_vectors(self._model, texts)
+        return mean_token_vectors(self._model, texts, self.token_ids)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(ids) for ids in self._model.tokenize(list(texts))]
+        return [len(ids) for ids in self.token_ids(texts)]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """What `StaticModel.tokenize` returns: the tokenizer's ids without the unknown token."""
+        ids = self._pieces.ids(texts)
+        unknown = self._model.unk_token_id
+        if unknown is None:
+            return ids
+        return [[t for t in row if t != unknown] if unknown in row else row for row in ids]
 
 
-def mean_token_vectors(model: Any, texts: Sequence[str]) -> np.ndarray:
+def mean_token_vectors(
+    model: Any,
+    texts: Sequence[str],
+    tokenize: Callable[[Sequence[str]], list[list[int]]] | None = None,
+) -> np.ndarray:
     """What `StaticModel.encode(texts, max_length=None)` returns, as one sparse product.
+
+    `tokenize` gives the same ids as `model.tokenize`, which is the default.
 
     Row i of a (texts × vocabulary) matrix holds each token's weight / the text's token count,
     so the product with the vector table is every text's (weighted) mean token vector at once;
@@ -131,7 +145,7 @@ def mean_token_vectors(model: Any, texts: Sequence[str]) -> np.ndarray:
     vectors = np.asarray(model.embedding, dtype=np.float32)
     if not texts:
         return np.zeros((0, vectors.shape[1]), dtype=np.float32)
-    ids = model.tokenize(list(texts))
+    ids = (tokenize or model.tokenize)(list(texts))
     lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
     tokens = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=lengths.sum())
     share = np.repeat(1.0 / np.maximum(lengths, 1), lengths).astype(np.float32)

@@ -14,6 +14,7 @@ from tokenizers.pre_tokenizers import Whitespace
 from typer.testing import CliRunner
 
 from classifier.bundle import STATIC_MODEL_DIR, load_bundle
+from classifier.embedder import DEFAULT_MODEL, locate_packaged_model
 from classifier.errors import BundleError
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
@@ -148,3 +149,24 @@ def test_mean_token_vectors_equal_model2vecs_own_encode(
     expected = model.encode(texts, max_length=None, use_multiprocessing=False)
     np.testing.assert_allclose(mean_token_vectors(model, texts), expected, atol=1e-6)
     assert mean_token_vectors(model, []).shape == (0, 16)
+
+
+def test_word_piece_static_model_gives_model2vecs_ids_and_vectors(tmp_path: Path) -> None:
+    """A static model on the packaged word-piece tokenizer, set up as distillation leaves it."""
+    tokenizer = Tokenizer.from_file(str(locate_packaged_model(DEFAULT_MODEL) / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=512)
+    vectors = np.random.default_rng(2).normal(size=(tokenizer.get_vocab_size(), 8))
+    model = StaticModel(vectors.astype(np.float32), tokenizer, normalize=True)
+    model.save_pretrained(str(tmp_path / "static"))
+    static = StaticEmbedder(tmp_path / "static", "static:test")
+    texts = [
+        "Refund for invoice INV-2231, charged twice!",
+        "login fails [UNK] after reset",  # the unknown token written out is dropped like model2vec
+        "Ünïcode text goes through the tokenizer",
+        "word " * 600,  # past the tokenizer's 512-token truncation
+        "",
+    ]
+    assert static.token_ids(texts) == model.tokenize(texts)
+    expected = model.encode(texts, max_length=None, use_multiprocessing=False)
+    np.testing.assert_allclose(static.encode(texts), expected, rtol=1e-5, atol=1e-6)
