@@ -16,7 +16,7 @@ import os
 import shutil
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,9 +197,9 @@ def label_export(
                     on_progress(len(frame))
                 continue
             pending.append((predict(tickets, frame.index), frame, part))
-            # With workers, two chunks each in flight (the next one is ready, memory stays flat);
-            # in-process, every chunk is written as soon as it is predicted.
-            while len(pending) > (2 * workers if workers > 1 else 0):
+            # Two chunks per worker process in flight, one in-process: memory stays flat and a
+            # killed job loses at most those.
+            while len(pending) > (2 * workers if workers > 1 else 1):
                 finish_oldest()
         while pending:
             finish_oldest()
@@ -244,13 +244,10 @@ def _chunk_predictor(
 ) -> Iterator[Predict]:
     """Submit a chunk, get a future of its prediction columns: here, or in worker processes."""
     if workers <= 1 or load is None:
-
-        def here(tickets: Sequence[Ticket], index: pd.Index) -> Future[pd.DataFrame]:
-            done: Future[pd.DataFrame] = Future()
-            done.set_result(_prediction_frame(classifier, tickets, index))
-            return done
-
-        yield here
+        with ThreadPoolExecutor(1, thread_name_prefix="ticketlens-label") as thread:
+            yield lambda tickets, index: thread.submit(
+                _prediction_frame, classifier, tickets, index
+            )
         return
     # spawn, not fork: the parent may hold ONNX Runtime / torch thread pools and tokenizers.
     pool = ProcessPoolExecutor(
