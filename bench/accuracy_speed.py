@@ -34,7 +34,7 @@ from training.labeling import label_export
 WORDS = 100
 SPEED_ROWS = 1000
 FAST_REPEAT = 5  # the fast path needs more tickets to run for long enough to time
-LABEL_ROWS = 20_000
+LABEL_ROWS = 100_000  # a backfill, long enough that worker start-up does not dominate
 
 
 def _rate(classifier: TicketClassifier, tickets: list[Ticket]) -> float:
