@@ -46,10 +46,13 @@ class CachedWordPieces:
     def __init__(self, tokenizer: Any) -> None:
         config = json.loads(tokenizer.to_str())
         self._tokenizer = tokenizer
-        self._shortcut = _is_bert_word_piece(config)
+        added = list(tokenizer.get_added_tokens_decoder().values())
+        # Added tokens are matched in the raw text before anything else; ones matched after
+        # normalization would need the normalizer, so they turn the shortcut off.
+        self._shortcut = _is_bert_word_piece(config) and not any(t.normalized for t in added)
         truncation = config.get("truncation")
         self._max_length: int | None = truncation["max_length"] if truncation else None
-        self._specials = [token.content for token in tokenizer.get_added_tokens_decoder().values()]
+        self._specials = [token.content for token in added]
         self._model = tokenizer.model
         self._words: dict[str, list[int]] = {}
 
@@ -64,7 +67,7 @@ class CachedWordPieces:
         result: list[list[int]] = []
         others: list[int] = []
         for index, text in enumerate(texts):
-            if _PLAIN.fullmatch(text) and not ("[" in text and self._has_special(text)):
+            if _PLAIN.fullmatch(text) and not self._has_special(text):
                 result.append(self._plain_ids(text))
             else:
                 result.append([])

@@ -68,6 +68,16 @@ def test_padding_or_another_set_up_leaves_it_all_to_the_tokenizer(tokenizer: Tok
     assert pieces.ids(EDGE_CASES) == _reference(tokenizer, EDGE_CASES)
 
 
+def test_a_token_added_after_normalization_leaves_it_to_the_tokenizer(
+    tokenizer: Tokenizer,
+) -> None:
+    tokenizer.add_tokens(["refund please"])  # matched on the normalized (lower-cased) text
+    pieces = CachedWordPieces(tokenizer)
+    assert not pieces.shortcut
+    texts = ["REFUND PLEASE now", "refund please"]
+    assert pieces.ids(texts) == _reference(tokenizer, texts)
+
+
 def test_other_tokenizers_are_used_as_they_are() -> None:
     tokenizer = Tokenizer(WordLevel({"[UNK]": 0, "Hello": 1, "world": 2}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = Whitespace()
