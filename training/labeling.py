@@ -242,7 +242,7 @@ Predict = Callable[[Sequence[Ticket], pd.Index], "Future[pd.DataFrame]"]
 def _chunk_predictor(
     classifier: TicketClassifier, workers: int, load: Callable[[], TicketClassifier] | None
 ) -> Iterator[Predict]:
-    """Submit a chunk, get a future of its prediction columns: here, or in worker processes."""
+    """Submit a chunk, get a future of its prediction columns: on a thread or in processes."""
     if workers <= 1 or load is None:
         with ThreadPoolExecutor(1, thread_name_prefix="ticketlens-label") as thread:
             yield lambda tickets, index: thread.submit(
