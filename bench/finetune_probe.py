@@ -47,6 +47,8 @@ from bench.docs_section import write_section
 from classifier.embedder import SentenceTransformerEmbedder
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "finetune-results.json"
+LOGIT_SCALE = 20.0
+"""Cosine-style head: unit-length embeddings times this before the linear layer."""
 
 
 def _length_batches(texts: Sequence[str], size: int, rng: random.Random) -> list[list[int]]:
@@ -79,7 +81,7 @@ def fine_tune_ce(
     for epoch in range(epochs):
         started, total = time.perf_counter(), 0.0
         for rows in _length_batches(texts, batch, rng):
-            logits = layer(_embed(model, [texts[i] for i in rows]) * 20.0)
+            logits = layer(_embed(model, [texts[i] for i in rows]) * LOGIT_SCALE)
             loss = torch.nn.functional.cross_entropy(logits, target[rows])
             optimizer.zero_grad()
             loss.backward()
@@ -104,12 +106,12 @@ def fine_tune_contrastive(
     by_label: dict[str, list[int]] = {}
     for i, label in enumerate(labels):
         by_label.setdefault(label, []).append(i)
+    others = {label: [j for j, y in enumerate(labels) if y != label] for label in by_label}
     examples: list[tuple[int, int, float]] = []
     for i, label in enumerate(labels):
-        others = [j for j in range(len(texts)) if labels[j] != label]
         for k in range(pairs):
             same = k % 2 == 0
-            j = rng.choice(by_label[label]) if same else rng.choice(others)
+            j = rng.choice(by_label[label]) if same else rng.choice(others[label])
             examples.append((i, j, 1.0 if same else 0.0))
     rng.shuffle(examples)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
@@ -125,8 +127,11 @@ def fine_tune_contrastive(
         loss.backward()
         optimizer.step()
         total += loss.item() * len(part)
-    print(f"pairs {len(examples)}: loss {total / len(examples):.4f}", flush=True)
-    print(f"({time.perf_counter() - started:.0f} s)", flush=True)
+    print(
+        f"pairs {len(examples)}: loss {total / len(examples):.4f} "
+        f"({time.perf_counter() - started:.0f} s)",
+        flush=True,
+    )
     model.eval()
 
 
@@ -170,7 +175,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     if layer is not None:
         with torch.no_grad():
-            logits = layer(torch.from_numpy(test_vectors) * 20.0)
+            logits = layer(torch.from_numpy(test_vectors) * LOGIT_SCALE)
         predicted = [layer.classes[i] for i in logits.argmax(dim=1).tolist()]  # type: ignore[attr-defined]
         results["body+head"] = _scores(test_labels, predicted)
 
