@@ -35,11 +35,12 @@ if not __package__:  # run as `python bench/accuracy.py`: make `bench` importabl
 
 from bench.accuracy_report import write_report
 from bench.accuracy_speed import speed_section
-from classifier.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
-from classifier.static import StaticEmbedder
+from classifier.embedders.base import DEFAULT_MODEL
+from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.text import prepare_text
-from training.cli_common import cache_dir_for
-from training.export import read_tickets
+from training.cli.common import cache_dir_for
+from training.fit.distill import distilled_embedder
+from training.io.export import read_tickets
 
 ROOT = Path(__file__).parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -170,7 +171,7 @@ def main() -> None:
         return
     command = shlex.join(["python", "bench/accuracy.py", *sys.argv[1:]])
     started = time.perf_counter()
-    static = StaticEmbedder.distilled(DEFAULT_MODEL, cache_dir_for(None))
+    static = distilled_embedder(DEFAULT_MODEL, cache_dir_for(None))
     distill_s = time.perf_counter() - started
     embedder = SentenceTransformerEmbedder()
     rows: list[dict[str, Any]] = []

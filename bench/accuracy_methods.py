@@ -22,13 +22,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from classifier.bundle import load_bundle
-from classifier.embedder import EmbeddingModelInfo, SentenceTransformerEmbedder
+from classifier.bundle.store import load_bundle
+from classifier.embedders.base import EmbeddingModelInfo
+from classifier.embedders.static import StaticEmbedder
+from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.features import make_text_features
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
-from classifier.static import StaticEmbedder
-from training.fit import TrainConfig, train
+from training.fit.train import TrainConfig, train
 
 CHUNK = 512  # what `ticketlens label` embeds at a time
 

@@ -20,16 +20,16 @@ from typing import Any
 import pandas as pd
 
 from bench.accuracy_methods import CHUNK, PrecomputedEmbedder
-from classifier.bundle import load_bundle
-from classifier.embedder import SentenceTransformerEmbedder
+from classifier.bundle.store import load_bundle
+from classifier.embedders.static import StaticEmbedder
+from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
-from classifier.static import StaticEmbedder
 from classifier.text import prepare_text
-from training.cli_common import load_classifier
-from training.export import read_tickets
-from training.fit import TrainConfig, train
-from training.labeling import label_export
+from training.cli.common import load_classifier
+from training.fit.train import TrainConfig, train
+from training.io.export import read_tickets
+from training.labeling.local import label_export
 
 WORDS = 100
 SPEED_ROWS = 1000

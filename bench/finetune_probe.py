@@ -6,7 +6,7 @@ split on the CPU, then scores on the untouched test split:
 
 - `body+head`: the fine-tuned transformer with its own linear classification layer (what a
   "fine-tuned transformer" baseline is);
-- `ticketlens heads on tuned vectors`: ticketlens' default hybrid heads (`training.fit.train`)
+- `ticketlens heads on tuned vectors`: ticketlens' default hybrid heads (`training.fit.train.train`)
   fitted on the fine-tuned body's vectors instead of the frozen ones.
 
 Losses: `ce` (cross-entropy through a linear layer on the mean-pooled, normalised embedding) or
@@ -44,7 +44,7 @@ if not __package__:
 from bench.accuracy import _split
 from bench.accuracy_methods import PrecomputedEmbedder, _pipeline
 from bench.docs_section import write_section
-from classifier.embedder import SentenceTransformerEmbedder
+from classifier.embedders.transformer import SentenceTransformerEmbedder
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "finetune-results.json"
 LOGIT_SCALE = 20.0

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from classifier.embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from classifier.onnx_embedder import OnnxEmbedder, prepare_onnx_model
+from classifier.embedders.base import DEFAULT_MODEL, Embedder
+from classifier.embedders.onnx import OnnxEmbedder, prepare_onnx_model
+from classifier.embedders.transformer import SentenceTransformerEmbedder
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample_tickets.csv"
 

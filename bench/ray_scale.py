@@ -28,13 +28,13 @@ if not __package__:  # run as `python bench/ray_scale.py`: make `bench` importab
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.docs_section import write_section
-from classifier.bundle import load_bundle
-from classifier.embedder import SentenceTransformerEmbedder
+from classifier.bundle.store import load_bundle
+from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.predictor import TicketClassifier
 from classifier.text import prepare_text
-from training.export import read_tickets
-from training.fit import TrainConfig, train
-from training.labeling import label_export
+from training.fit.train import TrainConfig, train
+from training.io.export import read_tickets
+from training.labeling.local import label_export
 
 ROOT = Path(__file__).parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -69,7 +69,7 @@ def _local(export: Path, bundle: Path, out: Path, shard_rows: int) -> dict[str, 
 def _ray(export: Path, bundle: Path, out: Path, shard_rows: int, cpus: int) -> dict[str, float]:
     import ray
 
-    from training.ray_engine import RayOptions, label_export_ray
+    from training.labeling.ray.engine import RayOptions, label_export_ray
 
     # Ray runs its workers at niceness 15; on a dedicated node that changes nothing, but here
     # another job may share the cores, and the local engine runs at niceness 0.

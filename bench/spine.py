@@ -32,10 +32,11 @@ if not __package__:  # run as `python bench/spine.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.docs_section import write_section
-from classifier.cache import CachedEmbedder, EmbeddingCache
-from classifier.embedder import DEFAULT_MAX_WINDOWS, SentenceTransformerEmbedder
+from classifier.embedders.base import DEFAULT_MAX_WINDOWS
+from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
+from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.text import prepare_text
-from training.export import read_tickets
+from training.io.export import read_tickets
 
 ROOT = Path(__file__).parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"

@@ -1,13 +1,11 @@
 """Inference core: records, text preparation, embeddings, heads and model bundles."""
 
-from classifier.bundle import Bundle, load_bundle, save_bundle, set_current
-from classifier.cache import CachedEmbedder, EmbeddingCache
-from classifier.embedder import (
-    DEFAULT_MODEL,
-    Embedder,
-    EmbeddingModelInfo,
-    SentenceTransformerEmbedder,
-)
+from classifier.bundle.manifest import Manifest
+from classifier.bundle.store import Bundle, load_bundle, save_bundle, set_current
+from classifier.embedders.base import DEFAULT_MODEL, Embedder, EmbeddingModelInfo
+from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
+from classifier.embedders.onnx import OnnxEmbedder
+from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.errors import (
     BundleError,
     EmbeddingModelError,
@@ -15,12 +13,10 @@ from classifier.errors import (
     TaxonomyError,
     TicketlensError,
 )
-from classifier.heads import FittedHead, HeadConfig, fit_head
-from classifier.manifest import Manifest
-from classifier.onnx_embedder import OnnxEmbedder
 from classifier.predictor import TicketClassifier
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
 from classifier.text import prepare_text
+from training.fit.heads import FittedHead, HeadConfig, fit_head
 
 __all__ = [
     "DEFAULT_MODEL",

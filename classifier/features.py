@@ -14,7 +14,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, make_union
 
-from classifier import word_ngrams
+from classifier.fast import word_ngrams
 
 
 def make_text_features(*, char_ngrams: bool = True) -> FeatureUnion:

@@ -8,14 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from classifier.backends import transformer_embedder
-from classifier.bundle import STATIC_MODEL_DIR, Bundle, load_bundle
-from classifier.cache import CachedEmbedder, EmbeddingCache
-from classifier.embedder import Embedder, EmbeddingModelInfo, check_same_model
+from classifier.bundle.manifest import FieldManifest
+from classifier.bundle.store import STATIC_MODEL_DIR, Bundle, load_bundle
+from classifier.embedders.backends import transformer_embedder
+from classifier.embedders.base import Embedder, EmbeddingModelInfo, check_same_model
+from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
+from classifier.embedders.static import StaticEmbedder
 from classifier.features import combine
-from classifier.manifest import FieldManifest
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
-from classifier.static import StaticEmbedder
 from classifier.text import prepare_text
 
 TOP_K = 3

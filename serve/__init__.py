@@ -3,10 +3,10 @@
 Imports `classifier` only; `ticketlens serve` starts it through `serve.app:app_from_env`.
 """
 
+from serve.adapters import SignatureError, sign_generic, verify_generic, verify_zendesk
 from serve.app import app_from_env, create_app
 from serve.batcher import MicroBatcher
 from serve.settings import Settings
-from serve.webhooks import SignatureError, sign_generic, verify_generic, verify_zendesk
 
 __all__ = [
     "MicroBatcher",

@@ -13,11 +13,11 @@ from fastapi import FastAPI
 from classifier.errors import TicketlensError
 from classifier.predictor import TicketClassifier
 from classifier.predlog import PredictionStore, safe_url
-from serve import routes_classify, routes_feedback, routes_ops, routes_webhooks
 from serve.errors import ticketlens_error_handler
 from serve.metrics import Metrics
 from serve.middleware import BodyLimitMiddleware, MetricsMiddleware
 from serve.model import Loader, ModelHolder
+from serve.routes import classify, feedback, ops, webhooks
 from serve.service import Service
 from serve.settings import Settings
 
@@ -81,11 +81,11 @@ def create_app(
     )
     app.state.service = service
     app.add_exception_handler(TicketlensError, ticketlens_error_handler)
-    app.include_router(routes_ops.public)
-    app.include_router(routes_ops.router)
-    app.include_router(routes_classify.router)
-    app.include_router(routes_feedback.router)
-    app.include_router(routes_webhooks.router)
+    app.include_router(ops.public)
+    app.include_router(ops.router)
+    app.include_router(classify.router)
+    app.include_router(feedback.router)
+    app.include_router(webhooks.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees 413s too
     return app

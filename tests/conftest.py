@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from classifier.bundle import Bundle, load_bundle
+from classifier.bundle.store import Bundle, load_bundle
 from classifier.records import Ticket
 from tests.fakes import HashingEmbedder
-from training.fit import TrainConfig, train
+from training.fit.train import TrainConfig, train
 
 _WORDS = {
     "billing": ["invoice", "charged", "refund", "payment", "card", "vat", "receipt"],

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from classifier.embedder import EmbeddingModelInfo
+from classifier.embedders.base import EmbeddingModelInfo
 
 
 class HashingEmbedder:

@@ -13,11 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from training.labeling import work_dir_for
+from tests import ROOT
+from training.labeling.local import work_dir_for
 
 pytestmark = pytest.mark.model
 
-ROOT = Path(__file__).parents[1]
+
 SAMPLE = ROOT / "data" / "sample_tickets.csv"
 
 
@@ -142,7 +143,7 @@ def test_sigkill_mid_run_then_rerun_equals_a_clean_run(workspace: Workspace) -> 
 def test_long_ticket_is_embedded_as_the_mean_of_its_windows() -> None:
     import numpy as np
 
-    from classifier.embedder import SentenceTransformerEmbedder
+    from classifier.embedders.transformer import SentenceTransformerEmbedder
 
     windowed = SentenceTransformerEmbedder(max_tokens=64, max_windows=2)
     single = SentenceTransformerEmbedder(max_tokens=64, max_windows=1)

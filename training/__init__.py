@@ -1,11 +1,11 @@
 """Offline jobs: reading exports, training bundles, labeling exports, and the CLI."""
 
-from training.columns import ColumnMapping, detect_mapping, load_mapping_file, tickets_from_frame
-from training.export import read_tickets
-from training.fit import TrainConfig, TrainResult, train
-from training.labeling import LabelSummary, label_export
-from training.readers import count_rows, iter_export, read_columns
-from training.taxonomy import Taxonomy, check_labels, load_taxonomy
+from training.fit.train import TrainConfig, TrainResult, train
+from training.io.columns import ColumnMapping, detect_mapping, load_mapping_file, tickets_from_frame
+from training.io.export import read_tickets
+from training.io.readers import count_rows, iter_export, read_columns
+from training.io.taxonomy import Taxonomy, check_labels, load_taxonomy
+from training.labeling.local import LabelSummary, label_export
 
 __all__ = [
     "ColumnMapping",

@@ -2,8 +2,8 @@ from dataclasses import replace
 
 import pytest
 
-from classifier.bundle import Bundle
-from classifier.cache import CachedEmbedder, EmbeddingCache
+from classifier.bundle.store import Bundle
+from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.errors import EmbeddingModelError
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from classifier.bundle import load_bundle
+from classifier.bundle.store import load_bundle
 from classifier.predictor import TicketClassifier
 from serve.app import create_app
 from serve.settings import Settings

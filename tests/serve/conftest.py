@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from classifier.bundle import set_current
-from classifier.heads import HeadConfig
+from classifier.bundle.store import set_current
 from serve.app import create_app
 from serve.settings import Settings
 from tests.conftest import make_tickets
 from tests.fakes import HashingEmbedder
 from tests.serve.app_factory import fake_loader
-from training.fit import TrainConfig, train
+from training.fit.heads import HeadConfig
+from training.fit.train import TrainConfig, train
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
-from classifier.bundle import load_bundle, set_current
+from classifier.bundle.store import load_bundle, set_current
 from classifier.predictor import TicketClassifier
 from serve.app import create_app
 from serve.settings import Settings

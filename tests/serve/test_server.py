@@ -20,11 +20,11 @@ from typer.testing import CliRunner
 from classifier.predictor import TicketClassifier
 from serve.app import create_app
 from serve.settings import Settings
+from tests import ROOT
 from tests.serve.app_factory import fake_loader
 from tests.serve.conftest import AUTH, TOKEN, wait_ready
-from training import cli, cli_service
-
-ROOT = Path(__file__).resolve().parents[2]
+from training import cli
+from training.cli import service as cli_service
 
 
 def _free_port() -> int:
@@ -129,9 +129,9 @@ def test_serve_stops_in_one_line_when_the_onnx_export_fails(
     """The export runs before uvicorn starts; its failure is the command's error, not a trace."""
     import uvicorn
 
-    from classifier import onnx_embedder
-    from classifier.bundle import load_bundle
-    from classifier.embedder import DEFAULT_MODEL
+    from classifier.bundle.store import load_bundle
+    from classifier.embedders import onnx as onnx_embedder
+    from classifier.embedders.base import DEFAULT_MODEL
 
     bundle = load_bundle(model_link)
     record = bundle.manifest.embedding_model.model_copy(update={"name": DEFAULT_MODEL})

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from classifier.errors import ExportFormatError
-from training.readers import iter_export
+from training.io.readers import iter_export
 
 CREATED_COLUMNS = ("created_at", "created", "created time", "created date", "date")
 ACCOUNT_COLUMNS = ("account_id", "account", "customer_id", "customer", "organization", "company")

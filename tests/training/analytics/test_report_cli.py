@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests import ROOT
 from tests.training.analytics import synthetic
 from training import cli
 
 runner = CliRunner()
-SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample_tickets.csv"
+SAMPLE = ROOT / "data" / "sample_tickets.csv"
 
 
 @pytest.fixture(scope="module")

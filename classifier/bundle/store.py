@@ -1,0 +1,221 @@
+"""Save and load model bundles: a folder with `manifest.json` and one skops file per head.
+
+Loading never runs code from the bundle: heads are read with skops, which only rebuilds the
+scikit-learn types on an allow-list, and every file's sha256 must match the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import skops.io as sio
+from pydantic import ValidationError
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+
+from classifier.bundle.manifest import FORMAT_VERSION, Manifest, TextFeaturesRecord
+from classifier.errors import BundleError
+from classifier.features import n_text_features
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_FILE = "manifest.json"
+TEXT_FEATURES_FILE = "text_features.skops"
+STATIC_MODEL_DIR = "static_model"
+CURRENT_POINTER = "current"
+_TRUSTED_TYPES = [
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A loaded bundle: its manifest and one fitted estimator per label field."""
+
+    path: Path
+    manifest: Manifest
+    heads: dict[str, LogisticRegression]
+    text_features: FeatureUnion | None = None
+
+    @property
+    def version(self) -> str:
+        return self.manifest.name
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_bundle(
+    models_dir: Path,
+    manifest: Manifest,
+    heads: dict[str, LogisticRegression],
+    *,
+    text_features: FeatureUnion | None = None,
+    static_model: Path | None = None,
+    make_current: bool = True,
+) -> Path:
+    """Write a bundle to `models_dir/<manifest.name>` atomically and return its path.
+
+    The manifest's `head_file`/`head_sha256` entries are filled in here. `static_model` is the
+    folder of a fast bundle's static embeddings, copied into the bundle (their checksums are in
+    `manifest.embedding_model.files`).
+    """
+    target = models_dir / manifest.name
+    if target.exists():
+        raise BundleError("a bundle with this name exists already", file=target)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{manifest.name}.", dir=models_dir))
+    try:
+        fields = {}
+        for field_name, estimator in heads.items():
+            head_file = f"head_{field_name}.skops"
+            sio.dump(estimator, staging / head_file)
+            fields[field_name] = manifest.fields[field_name].model_copy(
+                update={"head_file": head_file, "head_sha256": _sha256(staging / head_file)}
+            )
+        record = None
+        if text_features is not None:
+            sio.dump(text_features, staging / TEXT_FEATURES_FILE)
+            record = TextFeaturesRecord(
+                file=TEXT_FEATURES_FILE,
+                sha256=_sha256(staging / TEXT_FEATURES_FILE),
+                n_features=n_text_features(text_features),
+            )
+        if static_model is not None:
+            shutil.copytree(static_model, staging / STATIC_MODEL_DIR)
+        final = manifest.model_copy(update={"fields": fields, "text_features": record})
+        (staging / MANIFEST_FILE).write_text(final.model_dump_json(indent=2) + "\n")
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if make_current:
+        set_current(models_dir, target)
+    logger.info("saved bundle %s", target)
+    return target
+
+
+def set_current(models_dir: Path, bundle_path: Path) -> None:
+    """Point `models_dir/current` at a bundle, atomically (readers see old or new, never none)."""
+    link = models_dir / CURRENT_POINTER
+    temporary = models_dir / f".{CURRENT_POINTER}.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    os.symlink(bundle_path.name, temporary)
+    os.replace(temporary, link)
+
+
+def _read_manifest(path: Path) -> Manifest:
+    manifest_path = path / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise BundleError("not a model bundle: manifest.json is missing", file=path)
+    try:
+        raw = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleError(f"manifest is not valid JSON ({exc})", file=manifest_path) from exc
+    version = raw.get("format_version") if isinstance(raw, dict) else None
+    if version != FORMAT_VERSION:
+        raise BundleError(
+            f"bundle format version {version!r} is not supported (this ticketlens reads "
+            f"{FORMAT_VERSION})",
+            file=manifest_path,
+            field="format_version",
+        )
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BundleError(first["msg"], file=manifest_path, field=where) from exc
+
+
+def _read_skops(path: Path, sha256: str, field: str) -> object:
+    """Read a skops file whose checksum the manifest vouches for, allow-listed types only."""
+    if not path.is_file():
+        raise BundleError("file is missing", file=path, field=field)
+    if _sha256(path) != sha256:
+        raise BundleError(
+            "file does not match its checksum in the manifest (corrupted or tampered)",
+            file=path,
+            field=field,
+        )
+    try:
+        untrusted = set(sio.get_untrusted_types(file=path)) - set(_TRUSTED_TYPES)
+        if untrusted:
+            raise BundleError(
+                f"file holds types outside the allow-list: {sorted(untrusted)}",
+                file=path,
+                field=field,
+            )
+        return sio.load(path, trusted=_TRUSTED_TYPES)
+    except BundleError:
+        raise
+    except Exception as exc:  # skops raises many types for a damaged file
+        raise BundleError(f"file cannot be read ({exc})", file=path, field=field) from exc
+
+
+def _load_head(path: Path, field_name: str, manifest: Manifest) -> LogisticRegression:
+    entry = manifest.fields[field_name]
+    head_path = path / entry.head_file
+    if head_path.parent != path:
+        raise BundleError("head file must lie in the bundle folder", file=head_path)
+    estimator = _read_skops(head_path, entry.head_sha256, field_name)
+    if not isinstance(estimator, LogisticRegression):
+        raise BundleError("head file holds an unexpected object", file=head_path)
+    classes = [str(c) for c in estimator.classes_]
+    if classes != entry.classes:
+        raise BundleError(
+            "head's classes differ from the manifest's", file=head_path, field=field_name
+        )
+    expected = manifest.embedding_model.dimension + (
+        manifest.text_features.n_features if manifest.text_features else 0
+    )
+    if np.shape(estimator.coef_)[1] != expected:
+        raise BundleError(
+            f"head expects {np.shape(estimator.coef_)[1]} features, manifest says {expected}",
+            file=head_path,
+            field=field_name,
+        )
+    return estimator
+
+
+def _load_text_features(path: Path, manifest: Manifest) -> FeatureUnion | None:
+    record = manifest.text_features
+    if record is None:
+        return None
+    features_path = path / record.file
+    if features_path.parent != path:
+        raise BundleError("text features must lie in the bundle folder", file=features_path)
+    union = _read_skops(features_path, record.sha256, "text_features")
+    if not isinstance(union, FeatureUnion) or not all(
+        isinstance(step, TfidfVectorizer) for _, step in union.transformer_list
+    ):
+        raise BundleError("text features file holds an unexpected object", file=features_path)
+    if n_text_features(union) != record.n_features:
+        raise BundleError(
+            "text features' vocabulary differs from the manifest's", file=features_path
+        )
+    return union
+
+
+def load_bundle(path: Path) -> Bundle:
+    """Load and verify a bundle folder (or the `current` pointer to one)."""
+    if not path.exists():
+        raise BundleError("model path does not exist", file=path)
+    resolved = path.resolve()
+    manifest = _read_manifest(resolved)
+    heads = {name: _load_head(resolved, name, manifest) for name in manifest.fields}
+    text_features = _load_text_features(resolved, manifest)
+    return Bundle(path=resolved, manifest=manifest, heads=heads, text_features=text_features)

@@ -1,0 +1,236 @@
+"""`ticketlens train` and `ticketlens info`: fit a bundle on a labeled export, show one."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from classifier.bundle.manifest import Manifest
+from classifier.bundle.store import load_bundle
+from classifier.embedders.base import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL
+from classifier.errors import TicketlensError
+from training.cli.common import (
+    CacheOption,
+    ColumnsOption,
+    IdColumnOption,
+    NoCacheOption,
+    PresetOption,
+    TextColumnOption,
+    console,
+    friendly_errors,
+    label_fields,
+    make_embedder,
+    make_static_embedder,
+    mapping_overrides,
+)
+from training.cli.scale_out import (
+    AddressOption,
+    EngineOption,
+    ray_embedder,
+    use_ray,
+)
+from training.fit.heads import HeadConfig
+from training.fit.train import TrainConfig, train
+from training.io.export import read_tickets
+from training.io.taxonomy import check_labels, load_taxonomy, raise_for_unknown
+
+
+def _cv_table(manifest: Manifest) -> list[Table]:
+    tables = []
+    for name, entry in manifest.fields.items():
+        table = Table(
+            title=f"{name}: cross-validated ({entry.rows_trained} tickets, "
+            f"accuracy {entry.cv_accuracy:.3f}, macro-F1 {entry.cv_macro_f1:.3f})"
+        )
+        columns = ["label", "precision", "recall", "F1", "support"]
+        # P@thr: precision of the predictions at or above the category's own threshold;
+        # coverage: the share of its predictions that clear it (not sent to review).
+        if entry.class_thresholds:
+            columns += ["threshold", "P@thr", "coverage"]
+        for column in columns:
+            label_column = column == "label"
+            table.add_column(
+                column, justify="left" if label_column else "right", no_wrap=label_column
+            )
+        for label, metrics in entry.cv_per_category.items():
+            cells = [
+                label,
+                f"{metrics.precision:.3f}",
+                f"{metrics.recall:.3f}",
+                f"{metrics.f1:.3f}",
+                str(metrics.support),
+            ]
+            chosen = entry.class_thresholds.get(label)
+            if chosen is not None:
+                cells += (
+                    [f"{chosen.threshold:.3f}", f"{chosen.precision:.3f}", f"{chosen.coverage:.3f}"]
+                    if chosen.reached
+                    else ["[red]unreachable[/]", f"{chosen.precision:.3f}", "0 (all reviewed)"]
+                )
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
+
+
+def _feature_choice(features: str) -> bool:
+    if features not in ("hybrid", "embedding"):
+        raise TicketlensError(f"--features must be hybrid or embedding, not '{features}'")
+    return features == "hybrid"
+
+
+def _mode_choice(mode: str) -> Literal["accurate", "fast"]:
+    if mode == "accurate":
+        return "accurate"
+    if mode == "fast":
+        return "fast"
+    raise TicketlensError(f"--mode must be accurate or fast, not '{mode}'")
+
+
+@friendly_errors
+def train_command(
+    export: Annotated[Path, typer.Argument(help="Labeled helpdesk export (CSV, JSONL, Parquet).")],
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Label field to learn, or FIELD=COLUMN; repeatable. "
+            "[default: category and feature]"
+        ),
+    ] = None,
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Taxonomy YAML; labels outside it are an error.")
+    ] = None,
+    allow_unknown_labels: Annotated[
+        bool, typer.Option(help="Accept labels missing from the taxonomy.")
+    ] = False,
+    models_dir: Annotated[Path, typer.Option(help="Where bundles are saved.")] = Path("models"),
+    name: Annotated[str | None, typer.Option(help="Bundle name [default: timestamp].")] = None,
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Confidence under which needs_review is set.")
+    ] = 0.5,
+    max_tokens: Annotated[
+        int, typer.Option(min=16, max=512, help="Embedding model window in tokens.")
+    ] = DEFAULT_MAX_TOKENS,
+    max_windows: Annotated[
+        int,
+        typer.Option(
+            min=1, max=8, help="Long tickets: windows of --max-tokens embedded and averaged."
+        ),
+    ] = DEFAULT_MAX_WINDOWS,
+    cv_folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 3,
+    features: Annotated[
+        str,
+        typer.Option(help="hybrid: TF-IDF n-grams beside the embeddings; embedding: alone."),
+    ] = "hybrid",
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="accurate: transformer embeddings + word/char TF-IDF; fast: static embeddings "
+            "distilled from the same model + word TF-IDF, for bulk backfills."
+        ),
+    ] = "accurate",
+    target_precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Per-category thresholds reaching this precision on cross-validated "
+            "predictions (replaces --threshold).",
+        ),
+    ] = None,
+    no_current: Annotated[
+        bool, typer.Option("--no-current", help="Do not move models/current to this bundle.")
+    ] = False,
+    preset: PresetOption = None,
+    columns: ColumnsOption = None,
+    text_column: TextColumnOption = None,
+    id_column: IdColumnOption = None,
+    cache_dir: CacheOption = None,
+    no_cache: NoCacheOption = False,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
+) -> None:
+    """Train category and feature classifiers on a labeled export and save a bundle."""
+    fields, label_columns = label_fields(label or [])
+    overrides = mapping_overrides(preset, columns, text_column, id_column)
+    if label_columns:
+        overrides["labels"] = {**overrides.get("labels", {}), **label_columns}
+    tickets, mapping = read_tickets(export, fields or None, overrides)
+    fields = fields or list(mapping.labels)
+    if not fields:
+        raise TicketlensError(
+            "no label column found: name one with --label FIELD (e.g. --label intent)",
+            file=export,
+        )
+    if taxonomy is not None:
+        unknown = check_labels(tickets, load_taxonomy(taxonomy), fields, source=str(export))
+        if not allow_unknown_labels:
+            raise_for_unknown(unknown, source=str(export))
+    chosen_mode = _mode_choice(mode)
+    if use_ray(engine):
+        if chosen_mode == "fast":
+            raise TicketlensError("--engine ray embeds with the transformer: use --mode accurate")
+        embedder = ray_embedder(
+            DEFAULT_MODEL,
+            max_tokens,
+            max_windows,
+            address=address,
+            cpus_per_actor=1.0,
+            cache_dir=cache_dir,
+            no_cache=no_cache,
+        )
+    elif chosen_mode == "fast":
+        embedder = make_static_embedder(DEFAULT_MODEL, cache_dir)
+    else:
+        embedder = make_embedder(DEFAULT_MODEL, max_tokens, max_windows, cache_dir, no_cache)
+    config = TrainConfig(
+        fields=tuple(fields),
+        head=HeadConfig(cv_folds=cv_folds),
+        threshold=threshold,
+        text_features=_feature_choice(features),
+        mode=chosen_mode,
+        target_precision=target_precision,
+        name=name,
+        make_current=not no_current,
+    )
+    started = time.perf_counter()
+    with console.status(f"embedding {len(tickets)} tickets and fitting {', '.join(fields)}…"):
+        result = train(tickets, embedder, config, models_dir=models_dir, source=str(export))
+    for table in _cv_table(result.manifest):
+        console.print(table)
+    console.print(
+        f"bundle [bold]{result.manifest.name}[/] saved to {result.bundle_path} "
+        f"in {time.perf_counter() - started:.1f}s"
+        + ("" if no_current else f" ({models_dir / 'current'} points to it)")
+    )
+
+
+@friendly_errors
+def info_command(
+    model: Annotated[Path, typer.Argument(help="Bundle folder.")] = Path("models/current"),
+) -> None:
+    """Show a bundle's manifest: fields, classes, embedding model and CV metrics."""
+    manifest = load_bundle(model).manifest
+    record = manifest.embedding_model
+    console.print(
+        f"[bold]{manifest.name}[/] (format {manifest.format_version}), "
+        f"created {manifest.created_at:%Y-%m-%d %H:%M} UTC"
+    )
+    console.print(
+        f"embedding model: {record.name} from {record.package} {record.package_version}"
+        f", {record.dimension}-d, window {record.max_tokens} tokens"
+    )
+    console.print(
+        f"trained on {manifest.training_data.rows} rows of {manifest.training_data.source}"
+    )
+    for table in _cv_table(manifest):
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `ticketlens` app."""
+    app.command("train")(train_command)
+    app.command("info")(info_command)

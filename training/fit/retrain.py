@@ -1,0 +1,198 @@
+"""Retrain with agents' corrections and promote the candidate only if it is not worse.
+
+The export is the base; corrections stored by the service (`POST /feedback`) override its labels
+by ticket id. A seeded, stratified held-out split is kept aside; the candidate is trained on the
+rest, and candidate and current model are scored on the same held-out tickets (macro-F1 per
+field). `models/current` moves to the candidate only when no field's macro-F1 drops by more than
+the tolerance (or when forced).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
+
+from classifier.bundle.store import load_bundle, set_current
+from classifier.embedders.base import Embedder
+from classifier.errors import TicketlensError
+from classifier.predictor import TicketClassifier
+from classifier.predlog import read_corrections
+from classifier.records import Ticket
+from training.fit.heads import HeadConfig
+from training.fit.train import TrainConfig, train
+from training.io.export import read_tickets
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetrainConfig:
+    """How the candidate is trained and judged."""
+
+    tolerance: float = 0.01
+    """Largest macro-F1 drop (per field) still accepted."""
+    force: bool = False
+    test_size: float = 0.2
+    seed: int = 0
+    name: str | None = None
+    head: HeadConfig = field(default_factory=HeadConfig)
+
+
+@dataclass(frozen=True)
+class FieldScore:
+    current: float
+    candidate: float
+    heldout_rows: int
+
+    @property
+    def delta(self) -> float:
+        return self.candidate - self.current
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    candidate_path: Path
+    candidate_version: str
+    current_version: str
+    scores: dict[str, FieldScore]
+    promoted: bool
+    reason: str
+    corrections_applied: int
+    corrections_unmatched: int
+    train_rows: int
+    heldout_rows: int
+
+
+def apply_corrections(
+    tickets: Sequence[Ticket], corrections: Mapping[str, Mapping[str, str]], fields: Sequence[str]
+) -> tuple[list[Ticket], int, int]:
+    """Tickets with corrected labels; also how many labels changed and how many ids were unknown."""
+    by_id = {t.id for t in tickets}
+    unmatched = sum(1 for ticket_id in corrections if ticket_id not in by_id)
+    applied = 0
+    merged = []
+    for ticket in tickets:
+        fixes = {f: v for f, v in corrections.get(ticket.id, {}).items() if f in fields}
+        changed = {f: v for f, v in fixes.items() if ticket.labels.get(f) != v}
+        if changed:
+            applied += len(changed)
+            ticket = ticket.model_copy(update={"labels": {**ticket.labels, **changed}})
+        merged.append(ticket)
+    return merged, applied, unmatched
+
+
+def split_heldout(
+    tickets: Sequence[Ticket], stratify_field: str, test_size: float, seed: int
+) -> tuple[list[Ticket], list[Ticket]]:
+    """A seeded split stratified by one field; classes too small to split stay in training."""
+    keys = [t.labels.get(stratify_field, "") for t in tickets]
+    counts = Counter(keys)
+    splittable = [i for i, k in enumerate(keys) if counts[k] >= 2]
+    always_train = [i for i, k in enumerate(keys) if counts[k] < 2]
+    train_idx, test_idx = train_test_split(
+        splittable,
+        test_size=test_size,
+        random_state=seed,
+        stratify=[keys[i] for i in splittable],
+    )
+    return (
+        [tickets[i] for i in sorted([*train_idx, *always_train])],
+        [tickets[i] for i in sorted(test_idx)],
+    )
+
+
+def macro_f1(classifier: TicketClassifier, heldout: Sequence[Ticket], name: str) -> float:
+    """Macro-F1 of one field over the held-out tickets that carry that label."""
+    labeled = [t for t in heldout if name in t.labels]
+    if not labeled or name not in classifier.fields:
+        return 0.0
+    truth = [t.labels[name] for t in labeled]
+    predicted = [p.fields[name].label or "" for p in classifier.predict(labeled)]
+    return float(
+        f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)
+    )
+
+
+def retrain(
+    base: Path,
+    *,
+    embedder: Embedder,
+    current: Path = Path("models/current"),
+    db_url: str | None = None,
+    config: RetrainConfig | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> RetrainResult:
+    """Train a candidate on `base` + stored corrections and promote it if it passes the gate."""
+    config = config or RetrainConfig()
+    current_bundle = load_bundle(current)
+    manifest = current_bundle.manifest
+    fields = list(manifest.fields)
+    tickets, _ = read_tickets(base, fields, overrides)
+    corrections = read_corrections(db_url) if db_url else {}
+    tickets, applied, unmatched = apply_corrections(tickets, corrections, fields)
+    if unmatched:
+        logger.warning("%d corrected ticket id(s) are not in %s and are ignored", unmatched, base)
+    train_set, heldout = split_heldout(tickets, fields[0], config.test_size, config.seed)
+    if not heldout:
+        raise TicketlensError("too few labeled tickets to hold any out for evaluation", file=base)
+    first = next(iter(manifest.fields.values()))
+    result = train(
+        train_set,
+        embedder,
+        TrainConfig(
+            fields=tuple(fields),
+            head=config.head,
+            threshold=first.threshold,
+            text_features=manifest.text_features is not None,
+            mode=manifest.mode,
+            target_precision=first.target_precision,
+            max_chars=manifest.max_chars,
+            name=config.name or f"ticketlens-{datetime.now(UTC):%Y%m%d-%H%M%S}-retrain",
+            make_current=False,
+        ),
+        models_dir=current.parent,
+        source=f"{base} + {applied} correction(s), minus {len(heldout)} held out",
+    )
+    candidate = TicketClassifier(load_bundle(result.bundle_path), embedder)
+    live = TicketClassifier(current_bundle, embedder)
+    scores = {
+        name: FieldScore(
+            current=macro_f1(live, heldout, name),
+            candidate=macro_f1(candidate, heldout, name),
+            heldout_rows=sum(1 for t in heldout if name in t.labels),
+        )
+        for name in fields
+    }
+    worse = [n for n, s in scores.items() if s.delta < -config.tolerance]
+    if not worse:
+        promoted, reason = True, f"no field's macro-F1 dropped by more than {config.tolerance}"
+    elif config.force:
+        promoted, reason = True, f"forced, although {', '.join(worse)} got worse"
+    else:
+        promoted = False
+        reason = (
+            f"{', '.join(worse)} macro-F1 dropped by more than {config.tolerance}; "
+            "kept the current model (--force promotes anyway)"
+        )
+    if promoted:
+        set_current(current.parent, result.bundle_path)
+    return RetrainResult(
+        candidate_path=result.bundle_path,
+        candidate_version=result.manifest.name,
+        current_version=manifest.name,
+        scores=scores,
+        promoted=promoted,
+        reason=reason,
+        corrections_applied=applied,
+        corrections_unmatched=unmatched,
+        train_rows=len(train_set),
+        heldout_rows=len(heldout),
+    )

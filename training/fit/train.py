@@ -1,0 +1,230 @@
+"""Train a bundle: prepare and embed ticket text once, fit one head per label field, save."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.pipeline import FeatureUnion
+
+from classifier.bundle.manifest import (
+    CategoryMetrics,
+    EmbeddingModelRecord,
+    FieldManifest,
+    Manifest,
+    TrainingData,
+)
+from classifier.bundle.store import save_bundle
+from classifier.embedders.base import Embedder
+from classifier.embedders.static import StaticEmbedder
+from classifier.features import combine, make_text_features
+from classifier.records import Ticket
+from classifier.text import prepare_text
+from training.fit.heads import FittedHead, HeadConfig, fit_head
+from training.fit.thresholds import per_class_thresholds
+
+logger = logging.getLogger(__name__)
+
+_LIBRARIES = ("ticketlens", "scikit-learn", "sentence-transformers", "torch", "numpy", "skops")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything `train` needs besides the tickets and the embedder."""
+
+    fields: tuple[str, ...] = ("category", "feature")
+    head: HeadConfig = field(default_factory=HeadConfig)
+    threshold: float = 0.5
+    text_features: bool = True
+    """Hybrid heads: TF-IDF n-grams beside the embeddings."""
+    mode: Literal["accurate", "fast"] = "accurate"
+    """fast: pair with a `StaticEmbedder`; the TF-IDF part keeps word n-grams only."""
+    target_precision: float | None = None
+    """Pick a confidence threshold per category so its precision reaches this, where it can."""
+    embedding_weights: tuple[float, ...] = (0.5, 1.0)
+    """Hybrid heads: weights of the embedding against the n-grams, chosen by cross-validation."""
+    max_chars: int = 4000
+    name: str | None = None
+    make_current: bool = True
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    bundle_path: Path
+    manifest: Manifest
+    rows_without_text: int
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _fingerprint(texts: Sequence[str], tickets: Sequence[Ticket], fields: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for text, ticket in zip(texts, tickets, strict=True):
+        labels = "\x1f".join(ticket.labels.get(f, "") for f in fields)
+        digest.update(f"{text}\x1e{labels}\x1d".encode())
+    return digest.hexdigest()
+
+
+def _field_manifest(fitted: FittedHead, config: TrainConfig, unlabeled: int) -> FieldManifest:
+    classes = fitted.classes
+    predicted = np.asarray(classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        fitted.cv_labels, predicted, labels=classes, zero_division=0
+    )
+    counts = Counter(fitted.cv_labels.tolist())
+    total = sum(counts.values())
+    return FieldManifest(
+        classes=classes,
+        excluded_classes=fitted.excluded_classes,
+        threshold=config.threshold,
+        regularization_C=fitted.C,
+        head_file="",
+        head_sha256="",
+        rows_trained=total,
+        rows_unlabeled=unlabeled,
+        cv_accuracy=float(accuracy_score(fitted.cv_labels, predicted)),
+        cv_macro_f1=float(f1_score(fitted.cv_labels, predicted, average="macro", zero_division=0)),
+        cv_per_category={
+            c: CategoryMetrics(precision=float(p), recall=float(r), f1=float(f), support=int(s))
+            for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
+        },
+        training_shares={c: 100.0 * counts[c] / total for c in classes},
+        target_precision=config.target_precision,
+        class_thresholds=(
+            {}
+            if config.target_precision is None
+            else per_class_thresholds(
+                fitted.cv_labels, fitted.cv_proba, classes, config.target_precision
+            )
+        ),
+    )
+
+
+def _fit_heads_choosing_weight(
+    weights: Sequence[float],
+    text_features: FeatureUnion | None,
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    rows: dict[str, list[int]],
+    labels: dict[str, np.ndarray],
+    head: HeadConfig,
+) -> tuple[float, dict[str, FittedHead]]:
+    """Fit every field's head at each embedding weight; keep the weight whose out-of-fold
+    predictions have the best mean macro-F1 over the fields.
+
+    How much the embedding should count against the n-grams depends on the data: on short
+    banking queries the embedding carries most of the signal, on long GitHub issues the words do.
+    C is still chosen by log-loss within each weight (calibrated probabilities); the weight is
+    chosen on the labels themselves, because the better-calibrated weight was not the more
+    accurate one on banking77 (docs/benchmarks.md).
+    """
+    best: tuple[float, float, dict[str, FittedHead]] | None = None
+    for weight in weights:
+        features = combine(text_features, texts, vectors, weight)
+        fitted = {name: fit_head(features[rows[name]], labels[name], head) for name in rows}
+        score = float(np.mean([_oof_macro_f1(f) for f in fitted.values()]))
+        logger.info("embedding weight %.2f: cross-validated macro-F1 %.4f", weight, score)
+        if best is None or score > best[0]:
+            best = (score, weight, fitted)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _oof_macro_f1(fitted: FittedHead) -> float:
+    predicted = np.asarray(fitted.classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
+    return float(f1_score(fitted.cv_labels, predicted, average="macro", zero_division=0))
+
+
+def train(
+    tickets: Sequence[Ticket],
+    embedder: Embedder,
+    config: TrainConfig,
+    *,
+    models_dir: Path,
+    source: str,
+) -> TrainResult:
+    """Fit one head per field in `config.fields` and save the bundle under `models_dir`."""
+    if (config.mode == "fast") != isinstance(embedder, StaticEmbedder):
+        raise ValueError("the fast mode takes a StaticEmbedder, the accurate mode a transformer")
+    texts = [prepare_text(t, config.max_chars).text for t in tickets]
+    usable = [i for i, text in enumerate(texts) if text]
+    if len(usable) < len(tickets):
+        logger.warning("%d ticket(s) have no text and are left out", len(tickets) - len(usable))
+    usable_tickets = [tickets[i] for i in usable]
+    usable_texts = [texts[i] for i in usable]
+    logger.info("embedding %d tickets", len(usable_texts))
+    vectors = embedder.encode(usable_texts)
+    # Fitted on all training texts before cross-validation: the CV metrics share its vocabulary.
+    text_features = (
+        make_text_features(char_ngrams=config.mode == "accurate").fit(usable_texts)
+        if config.text_features
+        else None
+    )
+    rows: dict[str, list[int]] = {}
+    labels: dict[str, np.ndarray] = {}
+    for name in config.fields:
+        rows[name] = [i for i, t in enumerate(usable_tickets) if name in t.labels]
+        unlabeled = len(usable_tickets) - len(rows[name])
+        if unlabeled:
+            logger.warning("%d row(s) have no '%s' label and are skipped for it", unlabeled, name)
+        labels[name] = np.asarray(
+            [usable_tickets[i].labels[name] for i in rows[name]], dtype=object
+        )
+
+    weights = config.embedding_weights if text_features is not None else (1.0,)
+    weight, fitted_heads = _fit_heads_choosing_weight(
+        weights, text_features, usable_texts, vectors, rows, labels, config.head
+    )
+    heads = {name: fitted.estimator for name, fitted in fitted_heads.items()}
+    fields = {
+        name: _field_manifest(fitted, config, len(usable_tickets) - len(rows[name]))
+        for name, fitted in fitted_heads.items()
+    }
+
+    created = datetime.now(UTC)
+    static = embedder if isinstance(embedder, StaticEmbedder) else None
+    manifest = Manifest(
+        name=config.name or f"ticketlens-{created:%Y%m%d-%H%M%S}",
+        created_at=created,
+        mode=config.mode,
+        embedding_model=EmbeddingModelRecord(
+            **embedder.info.to_dict(), files=static.checksums if static else None
+        ),
+        training_data=TrainingData(
+            source=source,
+            rows=len(tickets),
+            fingerprint=_fingerprint(usable_texts, usable_tickets, config.fields),
+        ),
+        fields=fields,
+        libraries=_library_versions(),
+        max_chars=config.max_chars,
+        embedding_weight=weight,
+    )
+    path = save_bundle(
+        models_dir,
+        manifest,
+        heads,
+        text_features=text_features,
+        static_model=static.folder if static else None,
+        make_current=config.make_current,
+    )
+    return TrainResult(
+        bundle_path=path, manifest=manifest, rows_without_text=len(tickets) - len(usable)
+    )

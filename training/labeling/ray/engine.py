@@ -1,0 +1,331 @@
+"""Label a large export on a Ray cluster: Ray Data runs a pool of actors, one bundle each.
+
+The export is cut into deterministic shards (`training.io.shards`); each pending shard is one row
+of a Ray dataset, and `map_batches` hands it to an actor that reads the shard's rows, predicts
+them with the same `TicketClassifier` the local engine uses, and writes one Parquet file per shard
+(temporary name, then a move). The driver records every finished shard in `manifest.json`, so a
+rerun after a failure skips them; an actor that dies is restarted by Ray and its shard retried,
+and since a shard's file has a fixed name a retry replaces it: no row is lost or written twice.
+
+This module imports Ray; only the `--engine ray` code path imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.fs as pafs
+import ray
+import ray.data
+
+from classifier import errors as error_types
+from classifier.bundle.store import Bundle, load_bundle
+from classifier.embedders.base import Embedder
+from classifier.errors import ExportFormatError, TicketlensError
+from classifier.predictor import TicketClassifier, embedder_for
+from training.io.columns import detect_mapping, tickets_from_frame
+from training.io.readers import count_rows, read_chunk, read_columns
+from training.io.shards import (
+    InputFile,
+    Shard,
+    filesystem_for,
+    local_copy,
+    plan_shards,
+    resolve_inputs,
+)
+from training.labeling.local import prediction_columns
+from training.labeling.ray.jobs import (
+    JobManifest,
+    check_unique_ids,
+    job_identity,
+    read_job_manifest,
+    write_job_manifest,
+)
+
+logger = logging.getLogger(__name__)
+
+# The manifest is rewritten at most this often; a crash redoes at most these seconds' shards.
+_SAVE_EVERY_S = 2.0
+_CONNECT_TIMEOUT_S = 5.0
+
+EmbedderFactory = Callable[[Bundle], Embedder]
+"""Builds, inside a worker, the embedder for a loaded bundle (default: the packaged model)."""
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """How the job uses the cluster."""
+
+    address: str | None = None
+    """Cluster to join (`ray://head:10001`, `head:6379`); None: `RAY_ADDRESS` or a local one."""
+    actors: int | None = None
+    """Actors in the pool; None: as many as the cluster's CPUs allow at `cpus_per_actor`."""
+    cpus_per_actor: float = 1.0
+    shard_rows: int = 10_000
+    """Tickets per shard: the unit of scheduling, of output files and of resuming."""
+
+
+@dataclass
+class RaySummary:
+    """What a Ray labeling run did."""
+
+    rows: int = 0
+    shards: int = 0
+    shards_resumed: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+def connect(address: str | None) -> None:
+    """Join the cluster at `address` (or start a local Ray instance); once per process."""
+    if not ray.is_initialized():
+        if address:
+            _check_reachable(address)
+        try:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TicketlensError(
+                f"cannot connect to the Ray cluster at {address!r}: {first}"
+            ) from exc
+    # The caller shows progress per shard; Ray Data's own would log a line every 10 seconds.
+    ray.data.DataContext.get_current().enable_progress_bars = False
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds, not minutes: `ray.init` keeps retrying an address nobody listens on."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", "local" and the like: Ray resolves them itself
+    try:
+        socket.create_connection((host, int(port)), timeout=_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise TicketlensError(
+            f"cannot reach the Ray cluster at {address!r} ({exc.strerror or exc}); is its head "
+            "node running (`ray start --head`) and the port open?"
+        ) from None
+
+
+def pool_size(options: RayOptions) -> int:
+    """Actors to run: the option, or the cluster's CPUs divided by the CPUs each actor takes."""
+    if options.actors is not None:
+        return options.actors
+    cpus = float(ray.cluster_resources().get("CPU", 1))
+    return max(1, int(cpus // options.cpus_per_actor))
+
+
+def _error_record(exc: TicketlensError) -> dict[str, Any]:
+    return {
+        "kind": type(exc).__name__,
+        "message": exc.message,
+        "file": exc.file,
+        "row": exc.row,
+        "field": exc.field,
+    }
+
+
+def _raise_error_record(record: Mapping[str, Any]) -> None:
+    kind = getattr(error_types, str(record["kind"]), TicketlensError)
+    row = record.get("row")
+    raise kind(
+        str(record["message"]),
+        file=record.get("file"),
+        row=None if row is None or pd.isna(row) else int(row),
+        field=record.get("field"),
+    )
+
+
+class _ShardLabeler:
+    """A Ray actor: loads the bundle once, then labels one shard per call."""
+
+    def __init__(
+        self,
+        bundle_files: dict[str, bytes],
+        factory: EmbedderFactory,
+        job: dict[str, Any],
+        cpus: float,
+    ) -> None:
+        self._scratch = Path(tempfile.mkdtemp(prefix="ticketlens-ray-"))
+        bundle_dir = self._scratch / "bundle"
+        bundle_dir.mkdir()
+        for name, data in bundle_files.items():
+            (bundle_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (bundle_dir / name).write_bytes(data)
+        bundle = load_bundle(bundle_dir)
+        self._classifier = TicketClassifier(bundle, factory(bundle))
+        if "torch" in sys.modules:  # one actor per `cpus`: torch must not use every core
+            sys.modules["torch"].set_num_threads(max(1, int(cpus)))
+        self._job = job
+        self._output_fs, self._output = filesystem_for(job["output"])
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+        done: dict[str, list[Any]] = {"name": [], "rows": [], "error": []}
+        for index in range(len(batch["name"])):
+            shard = Shard(
+                int(batch["file_index"][index]),
+                int(batch["block"][index]),
+                int(batch["first_row"][index]),
+                int(batch["rows"][index]),
+            )
+            try:
+                rows = self._label(shard)
+                error = None
+            except TicketlensError as exc:
+                rows, error = 0, _error_record(exc)
+            done["name"].append(shard.name)
+            done["rows"].append(rows)
+            done["error"].append(error)
+        return done
+
+    def _label(self, shard: Shard) -> int:
+        source = self._job["inputs"][shard.file_index]["uri"]
+        path = local_copy(source, self._scratch)
+        frame = read_chunk(path, shard.block, self._job["shard_rows"])
+        if len(frame) != shard.rows:
+            raise ExportFormatError(
+                f"has {len(frame)} rows from row {shard.first_row} on, the job planned "
+                f"{shard.rows}: was the file changed while the job ran?",
+                file=source,
+            )
+        mapping = detect_mapping(list(frame.columns), [], self._job["mapping"], source=source)
+        tickets = tickets_from_frame(frame, mapping, source=source, first_row=shard.first_row)
+        predictions = self._classifier.predict(tickets)
+        added = pd.DataFrame([prediction_columns(p) for p in predictions], index=frame.index)
+        labeled = pd.concat([frame.drop(columns=added.columns, errors="ignore"), added], axis=1)
+        target = f"{self._output}/{shard.name}"
+        temporary = f"{self._output}/_tmp-{shard.name}"
+        with self._output_fs.open_output_stream(temporary) as sink:
+            labeled.to_parquet(sink, index=False)
+        self._output_fs.move(temporary, target)
+        return len(labeled)
+
+
+@ray.remote(num_cpus=0.25)
+def _describe(uri: str) -> tuple[list[str], int]:
+    """An input file's columns and row count, read where the workers read it."""
+    with tempfile.TemporaryDirectory(prefix="ticketlens-ray-") as scratch:
+        path = local_copy(uri, Path(scratch))
+        return read_columns(path), count_rows(path)
+
+
+def _describe_inputs(inputs: list[InputFile]) -> list[tuple[list[str], int]]:
+    try:
+        return list(ray.get([_describe.remote(f.uri) for f in inputs]))
+    except ray.exceptions.RayTaskError as exc:
+        cause = exc.as_instanceof_cause()
+        if isinstance(cause, TicketlensError):
+            raise TicketlensError(cause.message) from None
+        raise
+
+
+def _bundle_files(bundle_path: Path) -> dict[str, bytes]:
+    """A bundle's files, shipped to every actor (no shared storage needed for the model)."""
+    folder = bundle_path.resolve()
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def label_export_ray(
+    source: str,
+    output: str,
+    bundle_path: Path,
+    *,
+    options: RayOptions,
+    mapping_overrides: Mapping[str, Any] | None = None,
+    embedder_factory: EmbedderFactory = embedder_for,
+    on_start: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> RaySummary:
+    """Label every row of `source` into Parquet shards under `output`, plus `manifest.json`.
+
+    Rerunning the same job resumes it; an `output` holding another job's shards is refused.
+    """
+    inputs = resolve_inputs(source)
+    model_version = load_bundle(bundle_path).version  # verified here, and again in every actor
+    bundle_files = _bundle_files(bundle_path)
+    overrides = dict(mapping_overrides or {})
+    connect(options.address)
+    described = _describe_inputs(inputs)
+    id_columns = [
+        detect_mapping(columns, [], overrides, source=file.uri).id
+        for file, (columns, _) in zip(inputs, described, strict=True)
+    ]
+    shards = plan_shards([rows for _, rows in described], options.shard_rows)
+    identity = job_identity(inputs, model_version, options.shard_rows, overrides)
+    output_fs, output_path = filesystem_for(output)
+    manifest = read_job_manifest(output_fs, output_path, identity, shards)
+    pending = [s for s in shards if s.name not in manifest.finished]
+    summary = RaySummary(shards=len(shards), shards_resumed=len(shards) - len(pending))
+    if on_start is not None:
+        on_start(sum(s.rows for s in shards))
+    if on_progress is not None:
+        on_progress(sum(s.rows for s in shards if s.name in manifest.finished))
+    if pending:
+        _run(
+            pending,
+            bundle_files,
+            embedder_factory,
+            identity,
+            output,
+            options,
+            manifest,
+            output_fs,
+            output_path,
+            on_progress,
+        )
+    check_unique_ids(output_fs, output_path, shards, inputs, id_columns)
+    manifest.complete = True
+    write_job_manifest(output_fs, output_path, manifest)
+    summary.rows = sum(manifest.finished.values())
+    summary.files = [s.name for s in shards]
+    return summary
+
+
+def _run(
+    pending: list[Shard],
+    bundle_files: dict[str, bytes],
+    factory: EmbedderFactory,
+    identity: dict[str, Any],
+    output: str,
+    options: RayOptions,
+    manifest: JobManifest,
+    output_fs: pafs.FileSystem,
+    output_path: str,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    job = {**identity, "output": output}
+    dataset = ray.data.from_items([s.to_dict() for s in pending], override_num_blocks=len(pending))
+    labeled = dataset.map_batches(
+        _ShardLabeler,
+        fn_constructor_args=(bundle_files, factory, job, options.cpus_per_actor),
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(size=min(pool_size(options), len(pending))),
+        num_cpus=options.cpus_per_actor,
+        # Ray Data's actor pools restart a dead actor and retry its task (max_restarts and
+        # max_task_retries default to -1 there); a shard's file has a fixed name, so a retried
+        # shard replaces it rather than adding rows.
+    )
+    saved = time.monotonic()
+    try:
+        for row in labeled.iter_rows():
+            if row["error"] is not None:
+                _raise_error_record(row["error"])
+            manifest.finished[row["name"]] = int(row["rows"])
+            if time.monotonic() - saved > _SAVE_EVERY_S:
+                write_job_manifest(output_fs, output_path, manifest)
+                saved = time.monotonic()
+            if on_progress is not None:
+                on_progress(int(row["rows"]))
+    finally:
+        write_job_manifest(output_fs, output_path, manifest)
+
+
+__all__ = ["RayOptions", "RaySummary", "connect", "label_export_ray"]
