@@ -16,7 +16,6 @@ from classifier.errors import (
 from classifier.predictor import TicketClassifier
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
 from classifier.text import prepare_text
-from training.fit.heads import FittedHead, HeadConfig, fit_head
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -29,8 +28,6 @@ __all__ = [
     "EmbeddingModelInfo",
     "ExportFormatError",
     "FieldPrediction",
-    "FittedHead",
-    "HeadConfig",
     "LabelScore",
     "Manifest",
     "OnnxEmbedder",
@@ -40,7 +37,6 @@ __all__ = [
     "Ticket",
     "TicketClassifier",
     "TicketlensError",
-    "fit_head",
     "load_bundle",
     "prepare_text",
     "save_bundle",

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
-from classifier.bundle.manifest import FieldManifest
-from classifier.bundle.store import STATIC_MODEL_DIR, Bundle, load_bundle
+from classifier.bundle.manifest import FieldManifest, Manifest
+from classifier.bundle.store import STATIC_MODEL_DIR, Bundle, load_bundle, save_bundle
 from classifier.embedders.backends import transformer_embedder
 from classifier.embedders.base import Embedder, EmbeddingModelInfo, check_same_model
 from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedders.static import StaticEmbedder
+from classifier.errors import BundleError
 from classifier.features import combine
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
 from classifier.text import prepare_text
@@ -23,17 +24,27 @@ EMPTY = "empty"
 LOW_CONFIDENCE = "low_confidence"
 
 
-def embedder_for(
-    bundle: Bundle, cache_dir: Path | None = None, *, backend: str = "torch"
+EmbedderFactory = Callable[[Bundle], Embedder]
+
+
+def bundle_embedder(
+    bundle: Bundle,
+    *,
+    backend: str = "torch",
+    cache_dir: Path | None = None,
+    embedding_cache: bool = True,
 ) -> Embedder:
-    """The embedding model a bundle names, optionally behind the on-disk cache.
+    """The embedding model a bundle names, set up exactly as its manifest records.
 
     A fast bundle carries its static model; its vectors cost less to compute than to look up.
-    `backend` runs the transformer on torch or ONNX Runtime (same vectors); the ONNX export is
-    kept in `cache_dir`, or the default cache folder.
+    `backend` runs the transformer on torch or ONNX Runtime (same vectors). `cache_dir` holds the
+    ONNX export (default: the ticketlens cache folder) and, with `embedding_cache`, the
+    embeddings already computed.
     """
     record = bundle.manifest.embedding_model
     if record.files is not None:
+        if bundle.path is None:
+            raise BundleError("a fast bundle's static model is read from its saved folder")
         return StaticEmbedder(bundle.path / STATIC_MODEL_DIR, record.name, record.files)
     embedder = transformer_embedder(
         record.name,
@@ -42,13 +53,17 @@ def embedder_for(
         backend=backend,
         cache_dir=cache_dir,
     )
-    if cache_dir is not None:
+    if cache_dir is not None and embedding_cache:
         embedder = CachedEmbedder(embedder, EmbeddingCache(cache_dir / "embeddings.sqlite"))
     return embedder
 
 
 class TicketClassifier:
-    """A bundle's heads paired with the embedding model they were trained on."""
+    """The fitted model: a bundle's heads paired with the embedding model they were trained on.
+
+    `TicketClassifier.load` is the one way to build one from a saved bundle (the CLI, the server,
+    Ray workers and benchmarks all use it); `training.fit.TicketModel.fit` builds one in memory.
+    """
 
     def __init__(self, bundle: Bundle, embedder: Embedder) -> None:
         check_same_model(
@@ -60,10 +75,39 @@ class TicketClassifier:
 
     @classmethod
     def load(
-        cls, path: Path, *, cache_dir: Path | None = None, backend: str = "torch"
+        cls,
+        path: Path,
+        *,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+        embedding_cache: bool = True,
+        embedder_factory: EmbedderFactory | None = None,
     ) -> TicketClassifier:
+        """Load and verify the bundle at `path` and set up its embedding model.
+
+        `embedder_factory` replaces the packaged model (Ray workers and tests pass their own).
+        """
         bundle = load_bundle(path)
-        return cls(bundle, embedder_for(bundle, cache_dir, backend=backend))
+        if embedder_factory is not None:
+            return cls(bundle, embedder_factory(bundle))
+        embedder = bundle_embedder(
+            bundle, backend=backend, cache_dir=cache_dir, embedding_cache=embedding_cache
+        )
+        return cls(bundle, embedder)
+
+    def save(self, models_dir: Path, *, make_current: bool = True) -> Path:
+        """Write the bundle under `models_dir/<name>` (see `save_bundle`) and return its path."""
+        static = self.embedder if isinstance(self.embedder, StaticEmbedder) else None
+        self.bundle = save_bundle(
+            models_dir,
+            self.bundle.manifest,
+            self.bundle.heads,
+            text_features=self.bundle.text_features,
+            static_model=static.folder if static else None,
+            make_current=make_current,
+        )
+        assert self.bundle.path is not None
+        return self.bundle.path
 
     @property
     def version(self) -> str:
@@ -73,24 +117,34 @@ class TicketClassifier:
     def fields(self) -> list[str]:
         return list(self.bundle.heads)
 
+    @property
+    def manifest(self) -> Manifest:
+        return self.bundle.manifest
+
+    def predict_proba(self, tickets: Sequence[Ticket]) -> dict[str, np.ndarray]:
+        """Per field, a (tickets × classes) array in the manifest's class order; a ticket with
+        no text gets a row of zeros (it is never sent to the model)."""
+        _, filled, features = self._features(tickets)
+        result = {}
+        for name, head in self.bundle.heads.items():
+            proba = np.zeros((len(tickets), len(head.classes_)))
+            if features is not None:
+                proba[filled] = head.predict_proba(features)
+            result[name] = proba
+        return result
+
     def predict(self, tickets: Sequence[Ticket]) -> list[Prediction]:
         """One `Prediction` per ticket, in order. Empty tickets are never sent to the model."""
-        manifest = self.bundle.manifest
-        texts = [prepare_text(t, manifest.max_chars).text for t in tickets]
-        filled = [i for i, text in enumerate(texts) if text]
-        filled_texts = [texts[i] for i in filled]
-        if not filled_texts:
+        texts, filled, features = self._features(tickets)
+        if features is None:
             return [self._empty(ticket) for ticket in tickets]
-        vectors = self.embedder.encode(filled_texts)
-        window = manifest.embedding_model.max_tokens * manifest.embedding_model.max_windows
+        embedding = self.manifest.embedding_model
+        window = embedding.max_tokens * embedding.max_windows
         # A token spans at least one character, plus two special tokens: shorter texts fit
         # the window without being tokenized a second time.
         long_rows = [i for i in filled if len(texts[i]) + 2 > window]
         counts = self.embedder.count_tokens([texts[i] for i in long_rows])
         truncated = {i: n > window for i, n in zip(long_rows, counts, strict=True)}
-        features = combine(
-            self.bundle.text_features, filled_texts, vectors, manifest.embedding_weight
-        )
         per_field = {name: self._field_predictions(name, features) for name in self.bundle.heads}
         row_of = {ticket_index: row for row, ticket_index in enumerate(filled)}
         predictions = []
@@ -110,11 +164,28 @@ class TicketClassifier:
             )
         return predictions
 
+    def _features(
+        self, tickets: Sequence[Ticket]
+    ) -> tuple[list[str], list[int], np.ndarray | csr_matrix | None]:
+        """Prepared texts, the indices of those with text, and the heads' matrix for those."""
+        texts = [prepare_text(t, self.manifest.max_chars).text for t in tickets]
+        filled = [i for i, text in enumerate(texts) if text]
+        if not filled:
+            return texts, filled, None
+        filled_texts = [texts[i] for i in filled]
+        vectors = self.embedder.encode(filled_texts)
+        features = combine(
+            self.bundle.text_features, filled_texts, vectors, self.manifest.embedding_weight
+        )
+        return texts, filled, features
+
     def _empty(self, ticket: Ticket) -> Prediction:
         fields = {name: _empty_prediction() for name in self.bundle.heads}
         return Prediction(ticket_id=ticket.id, model_version=self.version, fields=fields)
 
-    def _field_predictions(self, name: str, features: Any) -> list[FieldPrediction]:
+    def _field_predictions(
+        self, name: str, features: np.ndarray | csr_matrix
+    ) -> list[FieldPrediction]:
         head = self.bundle.heads[name]
         entry = self.bundle.manifest.fields[name]
         classes = [str(c) for c in head.classes_]

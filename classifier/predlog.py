@@ -19,12 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
 
-from classifier.errors import TicketlensError
-from classifier.records import Prediction, Ticket
+from classifier.extras import importable
+
+importable("sqlalchemy", "serve")
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.dialects import postgresql, sqlite  # noqa: E402
+from sqlalchemy.engine import Connection, Engine  # noqa: E402
+
+from classifier.errors import TicketlensError  # noqa: E402
+from classifier.records import Prediction, Ticket  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

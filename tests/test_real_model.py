@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -183,3 +184,30 @@ def test_ray_engine_labels_exactly_like_the_local_engine(workspace: Workspace) -
     shards = [root / "ray60" / f"part-00000-00000{i}.parquet" for i in (0, 1)]
     labeled = pd.concat([pd.read_parquet(path) for path in shards], ignore_index=True)
     pd.testing.assert_frame_equal(labeled, pd.read_parquet(root / "l60.parquet"))
+
+
+FIXTURE = ROOT / "tests" / "fixtures" / "real_model_predictions.jsonl"
+
+
+def test_predictions_equal_those_before_the_restructure(workspace: Workspace) -> None:
+    """The fixture holds what the code before the restructure (commit 6726543) predicted with
+    the same recipe: `train` on the sample's first 400 rows with the taxonomy, then the next 120
+    tickets. Labels, review flags and top-3 must be identical, confidences within 1e-6."""
+    from classifier.predictor import TicketClassifier
+    from training.io.export import read_tickets
+
+    tickets, _ = read_tickets(workspace.new)
+    classifier = TicketClassifier.load(workspace.models / "real")
+    expected = [json.loads(line) for line in FIXTURE.read_text().splitlines()]
+    predictions = classifier.predict(tickets)
+    assert [p.ticket_id for p in predictions] == [row["ticket_id"] for row in expected]
+    for prediction, row in zip(predictions, expected, strict=True):
+        assert prediction.truncated == row["truncated"]
+        for name, field in prediction.fields.items():
+            want = row[name]
+            assert (field.label, field.needs_review) == (want["label"], want["needs_review"])
+            assert field.confidence == pytest.approx(want["confidence"], abs=1e-6)
+            assert [s.label for s in field.top] == [label for label, _ in want["top"]]
+            assert [s.confidence for s in field.top] == pytest.approx(
+                [score for _, score in want["top"]], abs=1e-6
+            )

@@ -42,9 +42,12 @@ _TRUSTED_TYPES = [
 
 @dataclass(frozen=True)
 class Bundle:
-    """A loaded bundle: its manifest and one fitted estimator per label field."""
+    """A model's fitted parts: its manifest and one fitted estimator per label field.
 
-    path: Path
+    `path` is the folder it was loaded from or saved to; None while it lives only in memory.
+    """
+
+    path: Path | None
     manifest: Manifest
     heads: dict[str, LogisticRegression]
     text_features: FeatureUnion | None = None
@@ -66,8 +69,8 @@ def save_bundle(
     text_features: FeatureUnion | None = None,
     static_model: Path | None = None,
     make_current: bool = True,
-) -> Path:
-    """Write a bundle to `models_dir/<manifest.name>` atomically and return its path.
+) -> Bundle:
+    """Write a bundle to `models_dir/<manifest.name>` atomically and return it, saved.
 
     The manifest's `head_file`/`head_sha256` entries are filled in here. `static_model` is the
     folder of a fast bundle's static embeddings, copied into the bundle (their checksums are in
@@ -105,7 +108,7 @@ def save_bundle(
     if make_current:
         set_current(models_dir, target)
     logger.info("saved bundle %s", target)
-    return target
+    return Bundle(path=target, manifest=final, heads=heads, text_features=text_features)
 
 
 def set_current(models_dir: Path, bundle_path: Path) -> None:

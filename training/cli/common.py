@@ -11,12 +11,13 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from classifier.bundle.store import Bundle, load_bundle
+from classifier import predictor
+from classifier.bundle.store import Bundle
 from classifier.embedders.backends import transformer_embedder
 from classifier.embedders.base import Embedder, default_cache_dir
 from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.errors import TicketlensError
-from classifier.predictor import TicketClassifier, embedder_for
+from classifier.predictor import TicketClassifier
 from training.io.columns import load_mapping_file
 
 console = Console()
@@ -126,7 +127,7 @@ def bundle_embedder(
     """The embedding model a bundle was trained with, set up exactly as its manifest records."""
     record = bundle.manifest.embedding_model
     if record.files is not None:
-        return embedder_for(bundle)
+        return predictor.bundle_embedder(bundle)
     return make_embedder(
         record.name, record.max_tokens, record.max_windows, cache_dir, no_cache, backend
     )
@@ -136,5 +137,6 @@ def load_classifier(
     model: Path, cache_dir: Path | None, no_cache: bool, backend: str = "torch"
 ) -> TicketClassifier:
     """A bundle and its embedding model, as `label` builds them (also in worker processes)."""
-    bundle = load_bundle(model)
-    return TicketClassifier(bundle, bundle_embedder(bundle, cache_dir, no_cache, backend))
+    return TicketClassifier.load(
+        model, embedder_factory=lambda bundle: bundle_embedder(bundle, cache_dir, no_cache, backend)
+    )

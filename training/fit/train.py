@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.pipeline import FeatureUnion
 
@@ -23,11 +24,12 @@ from classifier.bundle.manifest import (
     Manifest,
     TrainingData,
 )
-from classifier.bundle.store import save_bundle
+from classifier.bundle.store import Bundle
 from classifier.embedders.base import Embedder
 from classifier.embedders.static import StaticEmbedder
 from classifier.features import combine, make_text_features
-from classifier.records import Ticket
+from classifier.predictor import TicketClassifier
+from classifier.records import Prediction, Ticket
 from classifier.text import prepare_text
 from training.fit.heads import FittedHead, HeadConfig, fit_head
 from training.fit.thresholds import per_class_thresholds
@@ -152,6 +154,100 @@ def _oof_macro_f1(fitted: FittedHead) -> float:
     return float(f1_score(fitted.cv_labels, predicted, average="macro", zero_division=0))
 
 
+class TicketModel:
+    """The estimator: `TicketModel(embedder, config).fit(tickets)` fits one head per field in
+    memory; the fitted `classifier_` predicts and saves (scikit-learn's contract: `__init__`
+    stores, `fit` returns self, saving is separate)."""
+
+    def __init__(self, embedder: Embedder, config: TrainConfig | None = None) -> None:
+        self.embedder = embedder
+        self.config = config or TrainConfig()
+
+    def fit(self, tickets: Sequence[Ticket], *, source: str = "in-memory") -> TicketModel:
+        """Prepare and embed the tickets' text once, fit every field's head, keep the result."""
+        config, embedder = self.config, self.embedder
+        if (config.mode == "fast") != isinstance(embedder, StaticEmbedder):
+            raise ValueError(
+                "the fast mode takes a StaticEmbedder, the accurate mode a transformer"
+            )
+        texts = [prepare_text(t, config.max_chars).text for t in tickets]
+        usable = [i for i, text in enumerate(texts) if text]
+        if len(usable) < len(tickets):
+            logger.warning("%d ticket(s) have no text and are left out", len(tickets) - len(usable))
+        usable_tickets = [tickets[i] for i in usable]
+        usable_texts = [texts[i] for i in usable]
+        logger.info("embedding %d tickets", len(usable_texts))
+        vectors = embedder.encode(usable_texts)
+        # Fitted on all training texts before cross-validation: the CV metrics share its vocabulary.
+        text_features = (
+            make_text_features(char_ngrams=config.mode == "accurate").fit(usable_texts)
+            if config.text_features
+            else None
+        )
+        rows: dict[str, list[int]] = {}
+        labels: dict[str, np.ndarray] = {}
+        for name in config.fields:
+            rows[name] = [i for i, t in enumerate(usable_tickets) if name in t.labels]
+            unlabeled = len(usable_tickets) - len(rows[name])
+            if unlabeled:
+                logger.warning(
+                    "%d row(s) have no '%s' label and are skipped for it", unlabeled, name
+                )
+            labels[name] = np.asarray(
+                [usable_tickets[i].labels[name] for i in rows[name]], dtype=object
+            )
+
+        weights = config.embedding_weights if text_features is not None else (1.0,)
+        weight, fitted_heads = _fit_heads_choosing_weight(
+            weights, text_features, usable_texts, vectors, rows, labels, config.head
+        )
+        fields = {
+            name: _field_manifest(fitted, config, len(usable_tickets) - len(rows[name]))
+            for name, fitted in fitted_heads.items()
+        }
+        created = datetime.now(UTC)
+        static = embedder if isinstance(embedder, StaticEmbedder) else None
+        manifest = Manifest(
+            name=config.name or f"ticketlens-{created:%Y%m%d-%H%M%S}",
+            created_at=created,
+            mode=config.mode,
+            embedding_model=EmbeddingModelRecord(
+                **embedder.info.to_dict(), files=static.checksums if static else None
+            ),
+            training_data=TrainingData(
+                source=source,
+                rows=len(tickets),
+                fingerprint=_fingerprint(usable_texts, usable_tickets, config.fields),
+            ),
+            fields=fields,
+            libraries=_library_versions(),
+            max_chars=config.max_chars,
+            embedding_weight=weight,
+        )
+        heads = {name: fitted.estimator for name, fitted in fitted_heads.items()}
+        bundle = Bundle(path=None, manifest=manifest, heads=heads, text_features=text_features)
+        self.classifier_ = TicketClassifier(bundle, embedder)
+        self.fitted_heads_ = fitted_heads
+        self.rows_without_text_ = len(tickets) - len(usable)
+        return self
+
+    def _fitted(self) -> TicketClassifier:
+        if not hasattr(self, "classifier_"):
+            raise NotFittedError("call fit() before predicting or saving")
+        return self.classifier_
+
+    def predict(self, tickets: Sequence[Ticket]) -> list[Prediction]:
+        return self._fitted().predict(tickets)
+
+    def predict_proba(self, tickets: Sequence[Ticket]) -> dict[str, np.ndarray]:
+        return self._fitted().predict_proba(tickets)
+
+    def save(self, models_dir: Path, *, make_current: bool | None = None) -> Path:
+        """Save the fitted bundle; `make_current` defaults to the config's."""
+        current = self.config.make_current if make_current is None else make_current
+        return self._fitted().save(models_dir, make_current=current)
+
+
 def train(
     tickets: Sequence[Ticket],
     embedder: Embedder,
@@ -161,70 +257,10 @@ def train(
     source: str,
 ) -> TrainResult:
     """Fit one head per field in `config.fields` and save the bundle under `models_dir`."""
-    if (config.mode == "fast") != isinstance(embedder, StaticEmbedder):
-        raise ValueError("the fast mode takes a StaticEmbedder, the accurate mode a transformer")
-    texts = [prepare_text(t, config.max_chars).text for t in tickets]
-    usable = [i for i, text in enumerate(texts) if text]
-    if len(usable) < len(tickets):
-        logger.warning("%d ticket(s) have no text and are left out", len(tickets) - len(usable))
-    usable_tickets = [tickets[i] for i in usable]
-    usable_texts = [texts[i] for i in usable]
-    logger.info("embedding %d tickets", len(usable_texts))
-    vectors = embedder.encode(usable_texts)
-    # Fitted on all training texts before cross-validation: the CV metrics share its vocabulary.
-    text_features = (
-        make_text_features(char_ngrams=config.mode == "accurate").fit(usable_texts)
-        if config.text_features
-        else None
-    )
-    rows: dict[str, list[int]] = {}
-    labels: dict[str, np.ndarray] = {}
-    for name in config.fields:
-        rows[name] = [i for i, t in enumerate(usable_tickets) if name in t.labels]
-        unlabeled = len(usable_tickets) - len(rows[name])
-        if unlabeled:
-            logger.warning("%d row(s) have no '%s' label and are skipped for it", unlabeled, name)
-        labels[name] = np.asarray(
-            [usable_tickets[i].labels[name] for i in rows[name]], dtype=object
-        )
-
-    weights = config.embedding_weights if text_features is not None else (1.0,)
-    weight, fitted_heads = _fit_heads_choosing_weight(
-        weights, text_features, usable_texts, vectors, rows, labels, config.head
-    )
-    heads = {name: fitted.estimator for name, fitted in fitted_heads.items()}
-    fields = {
-        name: _field_manifest(fitted, config, len(usable_tickets) - len(rows[name]))
-        for name, fitted in fitted_heads.items()
-    }
-
-    created = datetime.now(UTC)
-    static = embedder if isinstance(embedder, StaticEmbedder) else None
-    manifest = Manifest(
-        name=config.name or f"ticketlens-{created:%Y%m%d-%H%M%S}",
-        created_at=created,
-        mode=config.mode,
-        embedding_model=EmbeddingModelRecord(
-            **embedder.info.to_dict(), files=static.checksums if static else None
-        ),
-        training_data=TrainingData(
-            source=source,
-            rows=len(tickets),
-            fingerprint=_fingerprint(usable_texts, usable_tickets, config.fields),
-        ),
-        fields=fields,
-        libraries=_library_versions(),
-        max_chars=config.max_chars,
-        embedding_weight=weight,
-    )
-    path = save_bundle(
-        models_dir,
-        manifest,
-        heads,
-        text_features=text_features,
-        static_model=static.folder if static else None,
-        make_current=config.make_current,
-    )
+    model = TicketModel(embedder, config).fit(tickets, source=source)
+    path = model.save(models_dir)
     return TrainResult(
-        bundle_path=path, manifest=manifest, rows_without_text=len(tickets) - len(usable)
+        bundle_path=path,
+        manifest=model.classifier_.manifest,
+        rows_without_text=model.rows_without_text_,
     )

@@ -32,7 +32,7 @@ from classifier import errors as error_types
 from classifier.bundle.store import Bundle, load_bundle
 from classifier.embedders.base import Embedder
 from classifier.errors import ExportFormatError, TicketlensError
-from classifier.predictor import TicketClassifier, embedder_for
+from classifier.predictor import TicketClassifier, bundle_embedder
 from training.io.columns import detect_mapping, tickets_from_frame
 from training.io.readers import count_rows, read_chunk, read_columns
 from training.io.shards import (
@@ -160,8 +160,7 @@ class _ShardLabeler:
         for name, data in bundle_files.items():
             (bundle_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (bundle_dir / name).write_bytes(data)
-        bundle = load_bundle(bundle_dir)
-        self._classifier = TicketClassifier(bundle, factory(bundle))
+        self._classifier = TicketClassifier.load(bundle_dir, embedder_factory=factory)
         if "torch" in sys.modules:  # one actor per `cpus`: torch must not use every core
             sys.modules["torch"].set_num_threads(max(1, int(cpus)))
         self._job = job
@@ -240,7 +239,7 @@ def label_export_ray(
     *,
     options: RayOptions,
     mapping_overrides: Mapping[str, Any] | None = None,
-    embedder_factory: EmbedderFactory = embedder_for,
+    embedder_factory: EmbedderFactory = bundle_embedder,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> RaySummary:
