@@ -60,7 +60,8 @@ def export(folder: Path, target: Path, weights_sha256: str) -> Path:
             output = self.model(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             )
-            return output.last_hidden_state
+            hidden: torch.Tensor = output.last_hidden_state
+            return hidden
 
     model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
     probe = _probe_inputs(folder)
