@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from serve.service import Service, get_service
+from serve.deps import ServiceDep
 
 _bearer = HTTPBearer(auto_error=False, description="The service's API token.")
 
 
 def require_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    service: Annotated[Service, Depends(get_service)],
+    service: ServiceDep,
 ) -> None:
     """401 without a bearer token, 403 with a wrong one (compared in constant time)."""
     if credentials is None:

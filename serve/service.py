@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
 
 from classifier.predictor import TicketClassifier
 from classifier.predlog import PredictionStore
@@ -74,9 +74,3 @@ class Service:
         if self.log_writer is not None:
             self.log_writer.close()
         self.batcher.close()
-
-
-def get_service(request: Request) -> Service:
-    """FastAPI dependency: the app's `Service`."""
-    service: Service = request.app.state.service
-    return service

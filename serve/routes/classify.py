@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, HTTPException
 
 from serve.auth import require_token
+from serve.deps import ServiceDep
 from serve.schemas import BatchIn, BatchOut, ClassifyOut, TicketIn
-from serve.service import Service, get_service
 
 router = APIRouter(tags=["classify"], dependencies=[Depends(require_token)])
-ServiceDep = Annotated[Service, Depends(get_service)]
 
 
 @router.post("/classify")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 
 from serve.auth import require_token
+from serve.deps import ServiceDep
 from serve.schemas import FeedbackIn, FeedbackOut
-from serve.service import Service, get_service
 
 router = APIRouter(tags=["feedback"], dependencies=[Depends(require_token)])
 
@@ -21,9 +20,7 @@ def _refuse(where: str, message: str) -> HTTPException:
 
 
 @router.post("/feedback", status_code=201)
-async def feedback(
-    correction: FeedbackIn, service: Annotated[Service, Depends(get_service)]
-) -> FeedbackOut:
+async def feedback(correction: FeedbackIn, service: ServiceDep) -> FeedbackOut:
     """Store the right label for one field of one ticket; labels outside the model are refused."""
     fields = service.classifier().bundle.manifest.fields
     if correction.field not in fields:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serve.auth import require_token
+from serve.deps import ServiceDep
 from serve.schemas import ReloadOut
-from serve.service import Service, get_service
 
 public = APIRouter(tags=["operations"])
 router = APIRouter(tags=["operations"], dependencies=[Depends(require_token)])
-ServiceDep = Annotated[Service, Depends(get_service)]
 
 
 @public.get("/health")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,11 +23,11 @@ from serve.adapters import (
     zendesk_ticket,
 )
 from serve.auth import require_token
+from serve.deps import ServiceDep
 from serve.schemas import ClassifyOut
-from serve.service import Service, get_service
+from serve.service import Service
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(require_token)])
-ServiceDep = Annotated[Service, Depends(get_service)]
 M = TypeVar("M", bound=BaseModel)
 
 
