@@ -118,15 +118,7 @@ def _prediction_row(ticket: Ticket, prediction: Prediction, received: datetime) 
         "created_at": _as_utc(ticket.created_at),
         "account_id": ticket.account_id,
         "text_sha256": text_sha256(ticket),
-        "labels": {
-            name: {
-                "label": field.label,
-                "confidence": field.confidence,
-                "needs_review": field.needs_review,
-                "review_reason": field.review_reason,
-            }
-            for name, field in prediction.fields.items()
-        },
+        "labels": prediction.to_log_labels(),
     }
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MetadataValue = str | int | float | bool | None
+
+NO_LABEL = "(none)"
+"""How a missing label (`FieldPrediction.label` None: a ticket without text, or an empty label
+cell of an export) is shown and counted everywhere: label summaries, analytics, drift, metrics."""
 
 
 class Ticket(BaseModel):
@@ -62,3 +68,35 @@ class Prediction(BaseModel):
     @property
     def needs_review(self) -> bool:
         return any(field.needs_review for field in self.fields.values())
+
+    def to_columns(self) -> dict[str, Any]:
+        """The columns `ticketlens label` adds to an export row (confidences to 4 decimals)."""
+        row: dict[str, Any] = {}
+        for name, field in self.fields.items():
+            row[f"predicted_{name}"] = field.label
+            row[f"predicted_{name}_confidence"] = round(field.confidence, 4)
+            row[f"predicted_{name}_top3"] = json.dumps(
+                [{"label": s.label, "confidence": round(s.confidence, 4)} for s in field.top]
+            )
+            row[f"predicted_{name}_needs_review"] = field.needs_review
+            row[f"predicted_{name}_review_reason"] = field.review_reason
+        row["truncated"] = self.truncated
+        row["model_version"] = self.model_version
+        return row
+
+    def to_answer(self) -> dict[str, Any]:
+        """The HTTP API's answer: the record's own fields, `review_reason` spelled `reason`."""
+        return {
+            "ticket_id": self.ticket_id,
+            "model_version": self.model_version,
+            "fields": {
+                name: {**field.model_dump(exclude={"review_reason"}), "reason": field.review_reason}
+                for name, field in self.fields.items()
+            },
+            "truncated": self.truncated,
+            "needs_review": self.needs_review,
+        }
+
+    def to_log_labels(self) -> dict[str, dict[str, Any]]:
+        """What the prediction log stores per field (everything but the top three)."""
+        return {name: field.model_dump(exclude={"top"}) for name, field in self.fields.items()}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
-from classifier.records import Prediction
+from classifier.records import NO_LABEL, Prediction
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -31,7 +31,7 @@ class Metrics:
         )
         self.predictions = Counter(
             "ticketlens_predictions",
-            "Predicted labels, by field and label (label 'none' for tickets without text).",
+            "Predicted labels, by field and label (label '(none)' for tickets without text).",
             ["field", "label"],
             registry=self.registry,
         )
@@ -74,7 +74,7 @@ class Metrics:
     def observe_predictions(self, predictions: Sequence[Prediction]) -> None:
         for prediction in predictions:
             for name, field in prediction.fields.items():
-                self.predictions.labels(name, field.label or "none").inc()
+                self.predictions.labels(name, field.label or NO_LABEL).inc()
                 self._seen[name] = self._seen.get(name, 0) + 1
                 if field.needs_review:
                     self.needs_review.labels(name, field.review_reason or "unknown").inc()

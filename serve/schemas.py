@@ -65,22 +65,7 @@ class ClassifyOut(BaseModel):
 
     @classmethod
     def from_prediction(cls, prediction: Prediction) -> ClassifyOut:
-        return cls(
-            ticket_id=prediction.ticket_id,
-            model_version=prediction.model_version,
-            fields={
-                name: FieldOut(
-                    label=field.label,
-                    confidence=field.confidence,
-                    top=[LabelScoreOut(label=s.label, confidence=s.confidence) for s in field.top],
-                    needs_review=field.needs_review,
-                    reason=field.review_reason,
-                )
-                for name, field in prediction.fields.items()
-            },
-            truncated=prediction.truncated,
-            needs_review=prediction.needs_review,
-        )
+        return cls.model_validate(prediction.to_answer())
 
 
 class BatchOut(BaseModel):

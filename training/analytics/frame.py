@@ -2,8 +2,9 @@
 
 The frame has one row per ticket with `created_at` (UTC), `window` (the start of its week or
 month), `account_id` where known, one column per label field (the model's `predicted_<field>`
-when the export has it, else the true `<field>`), `<field>__review` (needs_review, where
-present) and the metadata the service-level report reads (`tier`, `csat`, `resolution_hours`).
+when the export has it, else the true `<field>`; `classifier.records.NO_LABEL` where empty),
+`<field>__review` (needs_review, where present) and the metadata the service-level report reads
+(`tier`, `csat`, `resolution_hours`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from classifier.errors import ExportFormatError
+from classifier.records import NO_LABEL
 from training.io.readers import iter_export
 
 CREATED_COLUMNS = ("created_at", "created", "created time", "created date", "date")
@@ -127,7 +129,8 @@ def frame_from_table(
                 field=name,
             )
         label_columns[name] = column
-        data[name] = table[column].astype(object).where(table[column].notna(), "").astype(str)
+        labels = table[column].astype(object).where(table[column].notna(), "").astype(str)
+        data[name] = labels.mask(labels == "", NO_LABEL)
         review = f"predicted_{name}_needs_review"
         if review in columns:
             data[review_column(name)] = table[review].astype(str).str.lower().isin(_TRUE)

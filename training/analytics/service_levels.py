@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from classifier.records import NO_LABEL
 from training.analytics.frame import TicketFrame
 
 SATISFIED = 4
@@ -15,7 +16,7 @@ def service_levels(frame: TicketFrame, field: str, *, by_tier: bool = False) -> 
 
     Columns missing from the export come out as NaN; an empty frame means neither exists.
     """
-    data = frame.data[frame.data[field] != ""]
+    data = frame.data[frame.data[field] != NO_LABEL]
     keys = [field, "tier"] if by_tier and "tier" in data.columns else [field]
     grouped = data.groupby(keys, dropna=True)
     table = pd.DataFrame({"tickets": grouped.size()})

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
+from classifier.records import NO_LABEL
 from training.analytics.frame import TicketFrame
 
 CROSS_ACCOUNT = "cross-account spike"
@@ -104,7 +105,7 @@ def rises(values: np.ndarray, config: SpikeConfig) -> tuple[np.ndarray, np.ndarr
 
 def _cell_tables(frame: TicketFrame, by: Sequence[str]) -> dict[str, pd.DataFrame]:
     data = frame.data.dropna(subset=["account_id"])
-    data = data[(data[list(by)] != "").all(axis=1)]
+    data = data[(data[list(by)] != NO_LABEL).all(axis=1)]
     cell = data[by[0]].astype(str)
     for other in by[1:]:
         cell = cell + " × " + data[other].astype(str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from classifier.records import NO_LABEL
 from training.analytics.frame import TicketFrame
 
 
@@ -15,7 +16,7 @@ def counts(frame: TicketFrame, *by: str) -> pd.DataFrame:
     """
     frame.require("created_at")
     data = frame.data
-    labeled = data[(data[list(by)] != "").all(axis=1)]
+    labeled = data[(data[list(by)] != NO_LABEL).all(axis=1)]
     table = labeled.groupby(["window", *by]).size().unstack(list(by), fill_value=0)
     return table.reindex(frame.windows, fill_value=0).fillna(0).astype(int)
 

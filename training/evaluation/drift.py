@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, chisquare
 
+from classifier.records import NO_LABEL
 from training.analytics.frame import TicketFrame, review_column
 from training.analytics.weekly import counts
 
@@ -203,5 +204,5 @@ def field_drift(
 def reference_from_frame(frame: TicketFrame, name: str) -> tuple[pd.Series, int]:
     """Shares (%) of a labeled reference export, and its ticket count."""
     labels = frame.data[name]
-    labels = labels[labels != ""]
+    labels = labels[labels != NO_LABEL]
     return labels.value_counts(normalize=True) * 100, len(labels)

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
-from classifier.records import Prediction, Ticket
+from classifier.records import NO_LABEL, Prediction, Ticket
 
 CURVE_POINTS = 20
 CALIBRATION_BINS = 10
@@ -178,7 +178,7 @@ def evaluate_field(
 ) -> FieldEvaluation:
     """Evaluate one field. `y_pred` None (an empty ticket) counts as a wrong, abstained answer."""
     truth = np.asarray([str(t) for t in y_true], dtype=object)
-    guess = np.asarray(["(none)" if p is None else str(p) for p in y_pred], dtype=object)
+    guess = np.asarray([NO_LABEL if p is None else str(p) for p in y_pred], dtype=object)
     conf = np.asarray(confidence, dtype=float)
     known = sorted(set(classes) if classes is not None else set(truth))
     unknown = Counter(str(t) for t in truth if t not in set(known))

@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -396,23 +396,32 @@ def count_rows(path: str | Path, *, delimiter: str | None = None, encoding: str 
 
 
 class DuplicateIdGuard:
-    """Catches a ticket id seen twice in one export; feed it every chunk's tickets in order."""
+    """Catches a ticket id seen twice in one export (one file or several); feed it every chunk's
+    tickets in order. The one duplicate-id check: reading, local and Ray labeling all use it."""
 
     def __init__(self, source: str | Path) -> None:
         self.source = str(source)
-        self._first_row: dict[str, int] = {}
+        self._first_seen: dict[str, tuple[str, int]] = {}
 
     def check(self, tickets: Sequence[Ticket], *, first_row: int) -> None:
         """Raise `ExportFormatError` naming both rows if an id was seen before in this export."""
-        seen = self._first_row
-        for row, ticket in enumerate(tickets, start=first_row):
-            earlier = seen.setdefault(ticket.id, row)
-            if earlier != row:
+        self.check_ids([ticket.id for ticket in tickets], first_row=first_row)
+
+    def check_ids(self, ids: Iterable[str], *, first_row: int, source: str | None = None) -> None:
+        """`check` for bare ticket ids from file `source` of the export (default: `self.source`)."""
+        here = self.source if source is None else source
+        seen = self._first_seen
+        for row, ticket_id in enumerate(ids, start=first_row):
+            earlier = seen.setdefault(ticket_id, (here, row))
+            if earlier != (here, row):
+                file, earlier_row = earlier
+                rows = (
+                    f"rows {earlier_row} and {row}"
+                    if file == here
+                    else f"row {earlier_row} of {file} and row {row}"
+                )
                 raise ExportFormatError(
-                    f"duplicate ticket id '{ticket.id}' in rows {earlier} and {row}",
-                    file=self.source,
-                    row=row,
-                    field="id",
+                    f"duplicate ticket id '{ticket_id}' in {rows}", file=here, row=row, field="id"
                 )
 
 

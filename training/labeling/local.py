@@ -28,9 +28,16 @@ import pyarrow.parquet as pq
 
 from classifier.errors import ExportFormatError
 from classifier.predictor import TicketClassifier
-from classifier.records import Prediction, Ticket
+from classifier.records import NO_LABEL, Ticket
 from training.io.columns import detect_mapping, tickets_from_frame
 from training.io.readers import DuplicateIdGuard, count_rows, iter_export, read_columns
+from training.labeling.core import (
+    is_same_job,
+    job_identity,
+    local_input,
+    prediction_frame,
+    with_predictions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,45 +55,15 @@ class LabelSummary:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
 
 
-def prediction_columns(prediction: Prediction) -> dict[str, Any]:
-    """The columns added to an export row for one prediction."""
-    row: dict[str, Any] = {}
-    for name, pred in prediction.fields.items():
-        row[f"predicted_{name}"] = pred.label
-        row[f"predicted_{name}_confidence"] = round(pred.confidence, 4)
-        row[f"predicted_{name}_top3"] = json.dumps(
-            [{"label": s.label, "confidence": round(s.confidence, 4)} for s in pred.top]
-        )
-        row[f"predicted_{name}_needs_review"] = pred.needs_review
-        row[f"predicted_{name}_review_reason"] = pred.review_reason
-    row["truncated"] = prediction.truncated
-    row["model_version"] = prediction.model_version
-    return row
-
-
 def work_dir_for(output: Path) -> Path:
     return output.parent / f".{output.name}.ticketlens-partial"
-
-
-def _job_identity(
-    source: Path, classifier: TicketClassifier, chunk_rows: int, mapping: Mapping[str, Any]
-) -> dict[str, Any]:
-    stat = source.stat()
-    return {
-        "input": str(source.resolve()),
-        "input_size": stat.st_size,
-        "input_mtime_ns": stat.st_mtime_ns,
-        "model_version": classifier.version,
-        "chunk_rows": chunk_rows,
-        "mapping": dict(mapping),
-    }
 
 
 def _prepare_work_dir(work: Path, identity: dict[str, Any]) -> None:
     job_file = work / _JOB_FILE
     if work.exists():
         try:
-            same = json.loads(job_file.read_text()) == identity
+            same = is_same_job(json.loads(job_file.read_text()), identity)
         except (OSError, json.JSONDecodeError):
             same = False
         if same:
@@ -116,7 +93,7 @@ def _assemble(parts: list[Path], output: Path, summary: LabelSummary, fields: li
             for index, part in enumerate(parts):
                 frame = pd.read_parquet(part)
                 for name in fields:
-                    labels = frame[f"predicted_{name}"].fillna("(no text)")
+                    labels = frame[f"predicted_{name}"].fillna(NO_LABEL)
                     summary.counts.setdefault(name, Counter()).update(labels.tolist())
                 review = frame[[f"predicted_{n}_needs_review" for n in fields]].any(axis=1)
                 summary.needs_review += int(review.sum())
@@ -169,7 +146,8 @@ def label_export(
     if on_start is not None:
         on_start(total)
     work = work_dir_for(output)
-    _prepare_work_dir(work, _job_identity(source, classifier, chunk_rows, overrides))
+    identity = job_identity([local_input(source)], classifier.version, chunk_rows, overrides)
+    _prepare_work_dir(work, identity)
 
     summary = LabelSummary()
     guard = DuplicateIdGuard(source)
@@ -177,10 +155,7 @@ def label_export(
 
     def finish_oldest() -> None:
         future, frame, part = pending.popleft()
-        added = future.result()
-        _write_part(
-            pd.concat([frame.drop(columns=added.columns, errors="ignore"), added], axis=1), part
-        )
+        _write_part(with_predictions(frame, future.result()), part)
         if on_progress is not None:
             on_progress(len(frame))
 
@@ -223,16 +198,9 @@ def _start_worker(load: Callable[[], TicketClassifier]) -> None:
     _worker_classifier = load()
 
 
-def _prediction_frame(
-    classifier: TicketClassifier | None, tickets: Sequence[Ticket], index: pd.Index
-) -> pd.DataFrame:
-    assert classifier is not None, "worker started without a classifier"
-    predictions = classifier.predict(tickets)
-    return pd.DataFrame([prediction_columns(p) for p in predictions], index=index)
-
-
 def _predict_in_worker(tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:
-    return _prediction_frame(_worker_classifier, tickets, index)
+    assert _worker_classifier is not None, "worker started without a classifier"
+    return prediction_frame(_worker_classifier, tickets, index)
 
 
 Predict = Callable[[Sequence[Ticket], pd.Index], "Future[pd.DataFrame]"]
@@ -245,9 +213,7 @@ def _chunk_predictor(
     """Submit a chunk, get a future of its prediction columns: on a thread or in processes."""
     if workers <= 1 or load is None:
         with ThreadPoolExecutor(1, thread_name_prefix="ticketlens-label") as thread:
-            yield lambda tickets, index: thread.submit(
-                _prediction_frame, classifier, tickets, index
-            )
+            yield lambda tickets, index: thread.submit(prediction_frame, classifier, tickets, index)
         return
     # spawn, not fork: the parent may hold ONNX Runtime / torch thread pools and tokenizers.
     pool = ProcessPoolExecutor(

@@ -6,8 +6,11 @@ import pytest
 from classifier.bundle.store import Bundle
 from classifier.errors import ExportFormatError
 from classifier.predictor import TicketClassifier
+from classifier.records import NO_LABEL
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
+from training.analytics.frame import load_export
+from training.analytics.weekly import counts
 from training.labeling.local import label_export, work_dir_for
 
 
@@ -123,3 +126,22 @@ def test_unsupported_output_format(tmp_path: Path, export: Path, trained_bundle:
         label_export(
             export, tmp_path / "out.xlsx", TicketClassifier(trained_bundle, HashingEmbedder())
         )
+
+
+def test_a_ticket_without_text_is_counted_and_read_back_under_one_no_label(
+    tmp_path: Path, trained_bundle: Bundle
+) -> None:
+    frame = tickets_frame(make_tickets(6, seed=5))
+    frame.loc[2, ["subject", "body"]] = ""
+    frame["created_at"] = "2026-01-05"
+    source = tmp_path / "with-empty.csv"
+    frame.to_csv(source, index=False)
+    output = tmp_path / "labeled.csv"
+    summary = label_export(source, output, TicketClassifier(trained_bundle, HashingEmbedder()))
+    assert summary.counts["category"][NO_LABEL] == 1
+    assert _read(output).loc[2, "predicted_category_review_reason"] == "empty"
+
+    analytics = load_export(output)
+    assert analytics.data["category"].tolist().count(NO_LABEL) == 1
+    weekly = counts(analytics, "category")
+    assert NO_LABEL not in weekly.columns and int(weekly.to_numpy().sum()) == 5

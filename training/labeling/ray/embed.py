@@ -25,7 +25,7 @@ from classifier.embedders.base import (
     EmbeddingModelInfo,
 )
 from classifier.embedders.transformer import SentenceTransformerEmbedder
-from training.labeling.ray.engine import RayOptions, connect, pool_size
+from training.labeling.ray.cluster import RayOptions, connect, pool_size
 
 
 @dataclass(frozen=True)

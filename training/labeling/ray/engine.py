@@ -13,7 +13,6 @@ This module imports Ray; only the `--engine ray` code path imports it.
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 import tempfile
 import time
@@ -23,17 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow.fs as pafs
 import ray
 import ray.data
 
-from classifier import errors as error_types
 from classifier.bundle.store import Bundle, load_bundle
 from classifier.embedders.base import Embedder
 from classifier.errors import ExportFormatError, TicketlensError
 from classifier.predictor import TicketClassifier, bundle_embedder
-from training.io.columns import detect_mapping, tickets_from_frame
+from training.io.columns import detect_mapping
 from training.io.readers import count_rows, read_chunk, read_columns
 from training.io.shards import (
     InputFile,
@@ -43,11 +40,13 @@ from training.io.shards import (
     plan_shards,
     resolve_inputs,
 )
-from training.labeling.local import prediction_columns
+from training.labeling.core import job_identity, label_chunk
+from training.labeling.ray.cluster import RayOptions, connect, pool_size
 from training.labeling.ray.jobs import (
     JobManifest,
     check_unique_ids,
-    job_identity,
+    error_record,
+    raise_error_record,
     read_job_manifest,
     write_job_manifest,
 )
@@ -56,23 +55,9 @@ logger = logging.getLogger(__name__)
 
 # The manifest is rewritten at most this often; a crash redoes at most these seconds' shards.
 _SAVE_EVERY_S = 2.0
-_CONNECT_TIMEOUT_S = 5.0
 
 EmbedderFactory = Callable[[Bundle], Embedder]
 """Builds, inside a worker, the embedder for a loaded bundle (default: the packaged model)."""
-
-
-@dataclass(frozen=True)
-class RayOptions:
-    """How the job uses the cluster."""
-
-    address: str | None = None
-    """Cluster to join (`ray://head:10001`, `head:6379`); None: `RAY_ADDRESS` or a local one."""
-    actors: int | None = None
-    """Actors in the pool; None: as many as the cluster's CPUs allow at `cpus_per_actor`."""
-    cpus_per_actor: float = 1.0
-    shard_rows: int = 10_000
-    """Tickets per shard: the unit of scheduling, of output files and of resuming."""
 
 
 @dataclass
@@ -83,65 +68,6 @@ class RaySummary:
     shards: int = 0
     shards_resumed: int = 0
     files: list[str] = field(default_factory=list)
-
-
-def connect(address: str | None) -> None:
-    """Join the cluster at `address` (or start a local Ray instance); once per process."""
-    if not ray.is_initialized():
-        if address:
-            _check_reachable(address)
-        try:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
-        except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise TicketlensError(
-                f"cannot connect to the Ray cluster at {address!r}: {first}"
-            ) from exc
-    # The caller shows progress per shard; Ray Data's own would log a line every 10 seconds.
-    ray.data.DataContext.get_current().enable_progress_bars = False
-
-
-def _check_reachable(address: str) -> None:
-    """Fail in seconds, not minutes: `ray.init` keeps retrying an address nobody listens on."""
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        return  # "auto", "local" and the like: Ray resolves them itself
-    try:
-        socket.create_connection((host, int(port)), timeout=_CONNECT_TIMEOUT_S).close()
-    except OSError as exc:
-        raise TicketlensError(
-            f"cannot reach the Ray cluster at {address!r} ({exc.strerror or exc}); is its head "
-            "node running (`ray start --head`) and the port open?"
-        ) from None
-
-
-def pool_size(options: RayOptions) -> int:
-    """Actors to run: the option, or the cluster's CPUs divided by the CPUs each actor takes."""
-    if options.actors is not None:
-        return options.actors
-    cpus = float(ray.cluster_resources().get("CPU", 1))
-    return max(1, int(cpus // options.cpus_per_actor))
-
-
-def _error_record(exc: TicketlensError) -> dict[str, Any]:
-    return {
-        "kind": type(exc).__name__,
-        "message": exc.message,
-        "file": exc.file,
-        "row": exc.row,
-        "field": exc.field,
-    }
-
-
-def _raise_error_record(record: Mapping[str, Any]) -> None:
-    kind = getattr(error_types, str(record["kind"]), TicketlensError)
-    row = record.get("row")
-    raise kind(
-        str(record["message"]),
-        file=record.get("file"),
-        row=None if row is None or pd.isna(row) else int(row),
-        field=record.get("field"),
-    )
 
 
 class _ShardLabeler:
@@ -179,7 +105,7 @@ class _ShardLabeler:
                 rows = self._label(shard)
                 error = None
             except TicketlensError as exc:
-                rows, error = 0, _error_record(exc)
+                rows, error = 0, error_record(exc)
             done["name"].append(shard.name)
             done["rows"].append(rows)
             done["error"].append(error)
@@ -196,10 +122,9 @@ class _ShardLabeler:
                 file=source,
             )
         mapping = detect_mapping(list(frame.columns), [], self._job["mapping"], source=source)
-        tickets = tickets_from_frame(frame, mapping, source=source, first_row=shard.first_row)
-        predictions = self._classifier.predict(tickets)
-        added = pd.DataFrame([prediction_columns(p) for p in predictions], index=frame.index)
-        labeled = pd.concat([frame.drop(columns=added.columns, errors="ignore"), added], axis=1)
+        labeled = label_chunk(
+            self._classifier, frame, mapping, source=source, first_row=shard.first_row
+        )
         target = f"{self._output}/{shard.name}"
         temporary = f"{self._output}/_tmp-{shard.name}"
         with self._output_fs.open_output_stream(temporary) as sink:
@@ -316,7 +241,7 @@ def _run(
     try:
         for row in labeled.iter_rows():
             if row["error"] is not None:
-                _raise_error_record(row["error"])
+                raise_error_record(row["error"])
             manifest.finished[row["name"]] = int(row["rows"])
             if time.monotonic() - saved > _SAVE_EVERY_S:
                 write_job_manifest(output_fs, output_path, manifest)

@@ -3,6 +3,8 @@
 It names the inputs (path, size, modification time, rows), the model version, the shard plan and
 the shards finished so far with their row counts. A rerun of the same job reads it and skips the
 finished shards; an output folder that belongs to another job is refused rather than mixed.
+Also here: a shard's error as a record an actor hands back, and the duplicate-id check over the
+shards written.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import pandas as pd
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from classifier.errors import ExportFormatError, TicketlensError
+from classifier import errors as error_types
+from classifier.errors import TicketlensError
+from training.io.readers import DuplicateIdGuard
 from training.io.shards import InputFile, Shard
+from training.labeling.core import is_same_job
 
 JOB_MANIFEST = "manifest.json"
 JOB_FORMAT = 1
@@ -47,21 +52,6 @@ class JobManifest:
         )
 
 
-def job_identity(
-    inputs: Sequence[InputFile],
-    model_version: str,
-    shard_rows: int,
-    mapping: Mapping[str, Any],
-) -> dict[str, Any]:
-    """What must match for a rerun to continue a job rather than start another."""
-    return {
-        "inputs": [{"uri": f.uri, "size": f.size, "mtime_ns": f.mtime_ns} for f in inputs],
-        "model_version": model_version,
-        "shard_rows": shard_rows,
-        "mapping": dict(mapping),
-    }
-
-
 def read_job_manifest(
     fs: pafs.FileSystem, folder: str, identity: dict[str, Any], shards: Sequence[Shard]
 ) -> JobManifest:
@@ -81,7 +71,7 @@ def read_job_manifest(
         return fresh
     with fs.open_input_stream(f"{folder}/{JOB_MANIFEST}") as handle:
         stored = json.loads(handle.read())
-    if {key: stored.get(key) for key in identity} != json.loads(json.dumps(identity)):
+    if not is_same_job(stored, identity):
         raise TicketlensError(
             "the output folder holds another job's shards (other inputs, model or "
             "--chunk-rows); choose a new folder or delete it",
@@ -99,6 +89,29 @@ def write_job_manifest(fs: pafs.FileSystem, folder: str, manifest: JobManifest) 
     fs.move(temporary, f"{folder}/{JOB_MANIFEST}")
 
 
+def error_record(exc: TicketlensError) -> dict[str, Any]:
+    """A shard's error as plain data, to cross from an actor to the driver."""
+    return {
+        "kind": type(exc).__name__,
+        "message": exc.message,
+        "file": exc.file,
+        "row": exc.row,
+        "field": exc.field,
+    }
+
+
+def raise_error_record(record: Mapping[str, Any]) -> None:
+    """Raise, on the driver, the error an actor recorded (same type, file, row and field)."""
+    kind = getattr(error_types, str(record["kind"]), TicketlensError)
+    row = record.get("row")
+    raise kind(
+        str(record["message"]),
+        file=record.get("file"),
+        row=None if row is None or pd.isna(row) else int(row),
+        field=record.get("field"),
+    )
+
+
 def check_unique_ids(
     fs: pafs.FileSystem,
     folder: str,
@@ -107,33 +120,15 @@ def check_unique_ids(
     id_columns: Sequence[str | None],
 ) -> None:
     """Raise `ExportFormatError` naming the rows if a ticket id occurs twice in the export."""
-    frames = []
-    for shard in shards:
+    guard = DuplicateIdGuard(inputs[0].uri if inputs else folder)
+    for shard in shards:  # in plan order: the rows of each file, file after file
         column = id_columns[shard.file_index]
-        if column is None:
+        if column is None:  # generated ids (`row-17`) are unique within a file
             continue
         with fs.open_input_file(f"{folder}/{shard.name}") as handle:
             ids = pq.read_table(handle, columns=[column]).column(0).to_pylist()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "id": ids,
-                    "file": shard.file_index,
-                    "row": range(shard.first_row, shard.first_row + len(ids)),
-                }
-            )
+        guard.check_ids(
+            ("" if i is None else str(i).strip() for i in ids),  # as `tickets_from_frame` reads
+            first_row=shard.first_row,
+            source=inputs[shard.file_index].uri,
         )
-    if not frames:
-        return
-    seen = pd.concat(frames, ignore_index=True)
-    repeated = seen[seen["id"].duplicated(keep=False)]
-    if repeated.empty:
-        return
-    first, second = repeated.iloc[0], repeated[repeated["id"] == repeated.iloc[0]["id"]].iloc[1]
-    where = f"row {second['row']} of {inputs[second['file']].uri}"
-    raise ExportFormatError(
-        f"duplicate ticket id '{first['id']}' in rows {first['row']} and {where}",
-        file=inputs[first["file"]].uri,
-        row=int(second["row"]),
-        field="id",
-    )
