@@ -6,7 +6,7 @@ import logging
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -23,7 +23,12 @@ class HeadConfig:
     Cs: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
     cv_folds: int = 3
     min_class_count: int = 5
-    class_weight: str | None = None
+    class_weight: str | None = "balanced"
+    """"balanced": each class weighs the same in the loss, so a class with a handful of tickets
+    is not traded away for the big ones (long-tailed benchmark, docs/benchmarks.md)."""
+    criterion: Literal["macro_f1", "log_loss"] = "macro_f1"
+    """How C and the embedding weight are chosen on out-of-fold predictions: macro-F1 sees the
+    small classes; log-loss is dominated by the big ones."""
     max_iter: int = 1000
     n_jobs: int | None = -1
     """Folds and C values fit in parallel (lbfgs itself uses one core), from `parallel_rows` up:

@@ -9,13 +9,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-from sklearn.pipeline import FeatureUnion
 
 from classifier.bundle.manifest import (
     CategoryMetrics,
@@ -27,11 +27,12 @@ from classifier.bundle.manifest import (
 from classifier.bundle.store import Bundle
 from classifier.embedders.base import Embedder
 from classifier.embedders.static import StaticEmbedder
-from classifier.features import combine, make_text_features
+from classifier.features import make_text_features
 from classifier.predictor import TicketClassifier
 from classifier.records import Prediction, Ticket
 from classifier.text import prepare_text
-from training.fit.heads import FittedHead, HeadConfig, fit_head
+from training.fit.heads import FittedHead, HeadConfig
+from training.fit.selection import FieldData, fit_heads
 from training.fit.thresholds import per_class_thresholds
 
 logger = logging.getLogger(__name__)
@@ -119,41 +120,6 @@ def _field_manifest(fitted: FittedHead, config: TrainConfig, unlabeled: int) -> 
     )
 
 
-def _fit_heads_choosing_weight(
-    weights: Sequence[float],
-    text_features: FeatureUnion | None,
-    texts: Sequence[str],
-    vectors: np.ndarray,
-    rows: dict[str, list[int]],
-    labels: dict[str, np.ndarray],
-    head: HeadConfig,
-) -> tuple[float, dict[str, FittedHead]]:
-    """Fit every field's head at each embedding weight; keep the weight whose out-of-fold
-    predictions have the best mean macro-F1 over the fields.
-
-    How much the embedding should count against the n-grams depends on the data: on short
-    banking queries the embedding carries most of the signal, on long GitHub issues the words do.
-    C is still chosen by log-loss within each weight (calibrated probabilities); the weight is
-    chosen on the labels themselves, because the better-calibrated weight was not the more
-    accurate one on banking77 (docs/benchmarks.md).
-    """
-    best: tuple[float, float, dict[str, FittedHead]] | None = None
-    for weight in weights:
-        features = combine(text_features, texts, vectors, weight)
-        fitted = {name: fit_head(features[rows[name]], labels[name], head) for name in rows}
-        score = float(np.mean([_oof_macro_f1(f) for f in fitted.values()]))
-        logger.info("embedding weight %.2f: cross-validated macro-F1 %.4f", weight, score)
-        if best is None or score > best[0]:
-            best = (score, weight, fitted)
-    assert best is not None
-    return best[1], best[2]
-
-
-def _oof_macro_f1(fitted: FittedHead) -> float:
-    predicted = np.asarray(fitted.classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
-    return float(f1_score(fitted.cv_labels, predicted, average="macro", zero_division=0))
-
-
 class TicketModel:
     """The estimator: `TicketModel(embedder, config).fit(tickets)` fits one head per field in
     memory; the fitted `classifier_` predicts and saves (scikit-learn's contract: `__init__`
@@ -178,12 +144,6 @@ class TicketModel:
         usable_texts = [texts[i] for i in usable]
         logger.info("embedding %d tickets", len(usable_texts))
         vectors = embedder.encode(usable_texts)
-        # Fitted on all training texts before cross-validation: the CV metrics share its vocabulary.
-        text_features = (
-            make_text_features(char_ngrams=config.mode == "accurate").fit(usable_texts)
-            if config.text_features
-            else None
-        )
         rows: dict[str, list[int]] = {}
         labels: dict[str, np.ndarray] = {}
         for name in config.fields:
@@ -197,9 +157,19 @@ class TicketModel:
                 [usable_tickets[i].labels[name] for i in rows[name]], dtype=object
             )
 
-        weights = config.embedding_weights if text_features is not None else (1.0,)
-        weight, fitted_heads = _fit_heads_choosing_weight(
-            weights, text_features, usable_texts, vectors, rows, labels, config.head
+        make_features = (
+            partial(make_text_features, char_ngrams=config.mode == "accurate")
+            if config.text_features
+            else None
+        )
+        # Each fold fits its own vocabulary: the CV metrics carry no leak from held-out rows.
+        weight, text_features, fitted_heads = fit_heads(
+            usable_texts,
+            vectors,
+            {name: FieldData(rows[name], labels[name]) for name in rows},
+            make_features,
+            config.embedding_weights,
+            config.head,
         )
         fields = {
             name: _field_manifest(fitted, config, len(usable_tickets) - len(rows[name]))

@@ -73,8 +73,10 @@ def test_a_worse_candidate_is_refused_unless_forced(tmp_path: Path) -> None:
     tickets = make_tickets(160)
     current = _current(tmp_path, tickets, "good")
     export = _export(tmp_path, tickets)
-    # A head regularised to near-uniform probabilities: a clearly worse model.
-    crippled = RetrainConfig(head=HeadConfig(Cs=(1e-5,), cv_folds=2), name="crippled")
+    # A head regularised to near-uniform probabilities, unweighted so that the class priors
+    # decide its argmax: a clearly worse model (balanced weights would keep the ranking).
+    crippled_head = HeadConfig(Cs=(1e-5,), cv_folds=2, class_weight=None)
+    crippled = RetrainConfig(head=crippled_head, name="crippled")
     result = retrain(export, embedder=HashingEmbedder(), current=current, config=crippled)
     assert result.promoted is False
     assert "category" in result.reason and "--force" in result.reason
@@ -83,7 +85,7 @@ def test_a_worse_candidate_is_refused_unless_forced(tmp_path: Path) -> None:
     assert load_bundle(result.candidate_path).manifest.name == "crippled"  # kept for a look
     assert result.train_rows + result.heldout_rows == 160
 
-    forced = RetrainConfig(head=HeadConfig(Cs=(1e-5,), cv_folds=2), name="forced", force=True)
+    forced = RetrainConfig(head=crippled_head, name="forced", force=True)
     result = retrain(export, embedder=HashingEmbedder(), current=current, config=forced)
     assert result.promoted is True
     assert "forced" in result.reason
