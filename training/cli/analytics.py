@@ -141,8 +141,13 @@ def evaluate_command(
     for result in results.values():
         for table in _evaluation_tables(result):
             console.print(table)
+        kept_by = (
+            "at the per-category thresholds"
+            if manifest.fields[result.field].class_thresholds
+            else f"at threshold {result.threshold:.2f}"
+        )
         console.print(
-            f"at threshold {result.threshold:.2f}: coverage "
+            f"{kept_by} (the model's own review flag): coverage "
             f"{100 * result.coverage_at_threshold:.1f}%, precision "
             f"{_f(result.precision_at_threshold, 3)}; expected calibration error "
             f"{result.ece:.3f}"

@@ -17,6 +17,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from classifier.records import NO_LABEL, Prediction, Ticket
+from training.evaluation.drift import json_safe
 
 CURVE_POINTS = 20
 CALIBRATION_BINS = 10
@@ -80,7 +81,8 @@ class FieldEvaluation:
     """True labels the model cannot predict (absent from its classes), with their counts."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain values; an undefined precision (nothing kept) is None."""
+        return json_safe(asdict(self))
 
 
 def _class_metrics(
@@ -175,8 +177,13 @@ def evaluate_field(
     *,
     threshold: float,
     classes: Sequence[str] | None = None,
+    kept: Sequence[bool] | None = None,
 ) -> FieldEvaluation:
-    """Evaluate one field. `y_pred` None (an empty ticket) counts as a wrong, abstained answer."""
+    """Evaluate one field. `y_pred` None (an empty ticket) counts as a wrong, abstained answer.
+
+    `kept` says which predictions the model keeps (not sent to review); without it, those with
+    confidence ≥ `threshold` are kept.
+    """
     truth = np.asarray([str(t) for t in y_true], dtype=object)
     guess = np.asarray([NO_LABEL if p is None else str(p) for p in y_pred], dtype=object)
     conf = np.asarray(confidence, dtype=float)
@@ -185,7 +192,7 @@ def evaluate_field(
     labels = sorted(set(known) | set(truth))
     per_class, macro, weighted = _class_metrics(truth, guess, labels)
     correct = truth == guess
-    kept = conf >= threshold
+    kept_mask = conf >= threshold if kept is None else np.asarray(kept, dtype=bool)
     ece, bins = calibration(correct, conf)
     return FieldEvaluation(
         field=name,
@@ -195,8 +202,10 @@ def evaluate_field(
         weighted=weighted,
         per_class=per_class,
         threshold=threshold,
-        coverage_at_threshold=float(kept.mean()) if len(kept) else 0.0,
-        precision_at_threshold=float(correct[kept].mean()) if kept.any() else float("nan"),
+        coverage_at_threshold=float(kept_mask.mean()) if len(kept_mask) else 0.0,
+        precision_at_threshold=(
+            float(correct[kept_mask].mean()) if kept_mask.any() else float("nan")
+        ),
         curve=precision_coverage_curve(correct, conf),
         ece=ece,
         calibration=bins,
@@ -211,7 +220,11 @@ def evaluate_predictions(
     thresholds: dict[str, float],
     classes: dict[str, list[str]] | None = None,
 ) -> dict[str, FieldEvaluation]:
-    """Evaluate every field in `thresholds` on the tickets that carry a true label for it."""
+    """Evaluate every field in `thresholds` on the tickets that carry a true label for it.
+
+    Coverage and precision at the threshold follow each prediction's own `needs_review`, so a
+    bundle with per-category thresholds is scored as it behaves; `thresholds` are reported.
+    """
     results = {}
     for name, threshold in thresholds.items():
         rows = [
@@ -229,5 +242,6 @@ def evaluate_predictions(
             [ticket_id for _, _, ticket_id in rows],
             threshold=threshold,
             classes=(classes or {}).get(name),
+            kept=[not pred.needs_review for _, pred, _ in rows],
         )
     return results

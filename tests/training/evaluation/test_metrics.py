@@ -12,6 +12,7 @@ from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from typer.testing import CliRunner
 
 from classifier.bundle.store import Bundle, load_bundle
+from classifier.predictor import TicketClassifier
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
 from training import cli
@@ -137,3 +138,48 @@ def test_evaluate_without_label_columns_is_a_one_line_error(
     result = runner.invoke(cli.app, ["evaluate", str(export), "--model", str(trained_bundle.path)])
     assert result.exit_code == 2
     assert "no label column for the model's fields (category, feature)" in result.stderr
+
+
+def test_evaluate_reports_the_predictors_own_coverage_for_per_category_thresholds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets = make_tickets(240)
+    # Noise: a fifth of the category labels are shuffled, so confidences spread out and the
+    # per-category thresholds differ from the field's one.
+    for i, ticket in enumerate(tickets[::5]):
+        ticket.labels["category"] = ["billing", "login_access", "technical_issue"][i % 3]
+    result = train(
+        tickets,
+        HashingEmbedder(),
+        TrainConfig(name="precise", target_precision=0.95),
+        models_dir=tmp_path / "models",
+        source="unit",
+    )
+    bundle = load_bundle(result.bundle_path)
+    monkeypatch.setattr(cli_common, "make_embedder", lambda *a, **k: HashingEmbedder())
+    test_tickets = make_tickets(120, seed=7)
+    for i, ticket in enumerate(test_tickets[::4]):
+        ticket.labels["category"] = ["billing", "login_access", "technical_issue"][i % 3]
+    export = tmp_path / "test.csv"
+    tickets_frame(test_tickets).to_csv(export, index=False)
+
+    cli_result = runner.invoke(
+        cli.app, ["evaluate", str(export), "--model", str(bundle.path), "--json"]
+    )
+    assert cli_result.exit_code == 0, cli_result.stderr
+    reported = json.loads(cli_result.stdout)["fields"]["category"]
+
+    fields = [
+        p.fields["category"]
+        for p in TicketClassifier(bundle, HashingEmbedder()).predict(test_tickets)
+    ]
+    kept = [not f.needs_review for f in fields]
+    assert reported["coverage_at_threshold"] == pytest.approx(np.mean(kept))
+    truth = [t.labels["category"] for t in test_tickets]
+    right = [f.label == t for f, t, k in zip(fields, truth, kept, strict=True) if k]
+    assert reported["precision_at_threshold"] == pytest.approx(np.mean(right))
+    # The single field threshold would have given another answer on this bundle.
+    threshold = bundle.manifest.fields["category"].threshold
+    assert np.mean([f.confidence >= threshold for f in fields]) != pytest.approx(np.mean(kept))
+    table = runner.invoke(cli.app, ["evaluate", str(export), "--model", str(bundle.path)])
+    assert table.exit_code == 0 and "at the per-category thresholds" in table.stdout
