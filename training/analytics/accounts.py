@@ -15,6 +15,7 @@ import pandas as pd
 
 from classifier.errors import ExportFormatError
 from training.analytics.frame import TicketFrame, window_start
+from training.io.dates import parse_dates
 
 DEFAULT_LOOKBACK = 4
 
@@ -42,7 +43,7 @@ def active_from_file(path: Path, frame: TicketFrame) -> pd.Series:
         raise ExportFormatError("no 'account_id' column in the accounts file", file=path)
     windows = frame.windows
     if "week" in table.columns:
-        weeks = window_start(pd.to_datetime(table["week"], utc=True), frame.window)
+        weeks = window_start(parse_dates(table["week"], source=path, column="week"), frame.window)
         listed = pd.DataFrame({"window": weeks, "account_id": table["account_id"]})
         per_window = listed.drop_duplicates().groupby("window").size()
         return per_window.reindex(windows, fill_value=0).astype(int)
@@ -51,10 +52,11 @@ def active_from_file(path: Path, frame: TicketFrame) -> pd.Series:
             "the accounts file needs 'active_from' (and optional 'active_to') or 'week' columns",
             file=path,
         )
-    start = window_start(pd.to_datetime(table["active_from"], utc=True), frame.window)
+    start = window_start(
+        parse_dates(table["active_from"], source=path, column="active_from"), frame.window
+    )
     end_cells = table.get("active_to", pd.Series("", index=table.index))
-    end_cells = end_cells.mask(end_cells == "")
-    end = window_start(pd.to_datetime(end_cells, utc=True), frame.window)
+    end = window_start(parse_dates(end_cells, source=path, column="active_to"), frame.window)
     counts = [int(((start <= w) & (end.isna() | (end >= w))).sum()) for w in windows]
     return pd.Series(counts, index=windows, dtype=int)
 

@@ -9,18 +9,19 @@ when the export has it, else the true `<field>`; `classifier.records.NO_LABEL` w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from classifier.errors import ExportFormatError
 from classifier.records import NO_LABEL
+from training.io.columns import detect_columns
+from training.io.dates import parse_dates
 from training.io.readers import iter_export
 
-CREATED_COLUMNS = ("created_at", "created", "created time", "created date", "date")
-ACCOUNT_COLUMNS = ("account_id", "account", "customer_id", "customer", "organization", "company")
 DEFAULT_FIELDS = ("category", "feature")
 WINDOWS = {"week": "W-SUN", "month": "M"}
 _PREDICTION_SUFFIXES = ("_confidence", "_top3", "_needs_review", "_review_reason")
@@ -69,17 +70,6 @@ class TicketFrame:
             )
 
 
-def _find(columns: Sequence[str], wanted: str | None, candidates: Sequence[str]) -> str | None:
-    if wanted is not None:
-        return wanted if wanted in columns else None
-    by_norm = {c.casefold().replace("_", " ").strip(): c for c in columns}
-    for candidate in candidates:
-        found = by_norm.get(candidate.replace("_", " "))
-        if found is not None:
-            return found
-    return None
-
-
 def detect_fields(columns: Sequence[str]) -> list[str]:
     """Label fields: those with `predicted_<field>` columns, else category/feature if present."""
     predicted = [
@@ -106,8 +96,14 @@ def frame_from_table(
     window: str = "week",
     created_column: str | None = None,
     account_column: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> TicketFrame:
-    """Build a `TicketFrame` from string cells (an export) or typed ones (a prediction log)."""
+    """Build a `TicketFrame` from string cells (an export) or typed ones (a prediction log).
+
+    The creation-time, account and service-level columns are found as `train` and `label` find
+    them (`training.io.columns`: presets, then common names; `overrides` is a mapping file's
+    content and may name a preset); `created_column`/`account_column` win over both.
+    """
     if table.empty:
         raise ExportFormatError("no tickets: the export is empty", file=source)
     columns = [str(c) for c in table.columns]
@@ -134,17 +130,21 @@ def frame_from_table(
         review = f"predicted_{name}_needs_review"
         if review in columns:
             data[review_column(name)] = table[review].astype(str).str.lower().isin(_TRUE)
-    created = _find(columns, created_column, CREATED_COLUMNS)
+    found, metadata = detect_columns(
+        columns, _with_flags(overrides, created_column, account_column), source=source
+    )
+    created = found.get("created_at")
     if created is not None:
-        data["created_at"] = _parse_dates(table[created], source, created)
+        data["created_at"] = parse_dates(table[created], source=source, column=created)
         data["window"] = window_start(data["created_at"], window)
-    account = _find(columns, account_column, ACCOUNT_COLUMNS)
+    account = found.get("account_id")
     if account is not None:
-        accounts = table[account].astype(str).str.strip()
+        cells = table[account]
+        accounts = cells.astype(object).where(cells.notna(), "").astype(str).str.strip()
         data["account_id"] = accounts.mask(accounts == "")
     for key in ("tier", "csat", "resolution_hours"):
-        if key in columns:
-            data[key] = table[key]
+        if key in metadata:
+            data[key] = table[metadata[key]]
     for key in ("csat", "resolution_hours"):
         if key in data.columns:
             data[key] = pd.to_numeric(data[key], errors="coerce")
@@ -154,18 +154,15 @@ def frame_from_table(
     return TicketFrame(data.reset_index(drop=True), chosen, label_columns, source, window)
 
 
-def _parse_dates(cells: pd.Series, source: str, column: str) -> pd.Series:
-    parsed = pd.to_datetime(cells.replace("", pd.NA), utc=True, errors="coerce", format="mixed")
-    bad = parsed.isna() & cells.notna() & (cells.astype(str) != "")
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        raise ExportFormatError(
-            f"cannot read '{str(cells.iloc[row])[:40]}' as a date ({int(bad.sum())} unreadable)",
-            file=source,
-            row=row + 1,
-            field=column,
-        )
-    return parsed
+def _with_flags(
+    overrides: Mapping[str, Any] | None, created_column: str | None, account_column: str | None
+) -> dict[str, Any]:
+    flags = {"created_at": created_column, "account_id": account_column}
+    chosen = {key: column for key, column in flags.items() if column}
+    result = dict(overrides or {})
+    if chosen:
+        result["columns"] = {**dict(result.get("columns") or {}), **chosen}
+    return result
 
 
 def load_export(
@@ -175,6 +172,7 @@ def load_export(
     window: str = "week",
     created_column: str | None = None,
     account_column: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> TicketFrame:
     """Read a (labeled) export of any supported format into a `TicketFrame`."""
     table = pd.concat(list(iter_export(path)), ignore_index=True)
@@ -185,4 +183,5 @@ def load_export(
         window=window,
         created_column=created_column,
         account_column=account_column,
+        overrides=overrides,
     )

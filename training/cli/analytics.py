@@ -160,14 +160,20 @@ def evaluate_command(
         console.print(f"HTML report → {html}")
 
 
-def _load_current(current: str, window: str, fields: list[str] | None) -> TicketFrame:
+def _load_current(
+    current: str, window: str, fields: list[str] | None, overrides: dict[str, Any]
+) -> TicketFrame:
     if "://" in current:
         from classifier.predlog import read_predictions  # written alongside; imported on use
 
         return frame_from_table(
-            read_predictions(current), source=current, fields=fields, window=window
+            read_predictions(current),
+            source=current,
+            fields=fields,
+            window=window,
+            overrides=overrides,
         )
-    return load_export(Path(current), fields=fields, window=window)
+    return load_export(Path(current), fields=fields, window=window, overrides=overrides)
 
 
 def _drift_table(result: FieldDrift) -> Table:
@@ -221,15 +227,18 @@ def drift_command(
     threshold_pp: Annotated[
         float, typer.Option(min=0.0, help="Flag a label whose share moves this many pp.")
     ] = DEFAULT_THRESHOLD_PP,
+    preset: PresetOption = None,
+    columns: ColumnsOption = None,
     json_output: JsonOption = False,
     html: HtmlOption = None,
 ) -> None:
     """Compare label shares per window with a reference; flag moves past the threshold."""
-    frame = _load_current(current, window, field)
+    overrides = mapping_overrides(preset, columns, None, None)
+    frame = _load_current(current, window, field, overrides)
     frame.require("created_at")
     results = []
     if reference is not None:
-        ref_frame = load_export(reference, fields=frame.fields)
+        ref_frame = load_export(reference, fields=frame.fields, overrides=overrides)
         for name in frame.fields:
             shares, n = reference_from_frame(ref_frame, name)
             results.append(
@@ -359,12 +368,18 @@ def report_command(
     quiet_weeks: Annotated[int, typer.Option(min=1, help="Weeks of silence to list.")] = 6,
     created_column: CreatedOption = None,
     account_column: AccountOption = None,
+    preset: PresetOption = None,
+    columns: ColumnsOption = None,
     json_output: JsonOption = False,
     html: HtmlOption = None,
 ) -> None:
     """Weekly shares, spikes vs floods, slow drift, silence, service levels and the roadmap."""
     frame = load_export(
-        export, fields=field, created_column=created_column, account_column=account_column
+        export,
+        fields=field,
+        created_column=created_column,
+        account_column=account_column,
+        overrides=mapping_overrides(preset, columns, None, None),
     )
     config = ReportConfig(
         spikes=SpikeConfig(baseline_weeks=baseline_weeks, min_rise=min_rise),

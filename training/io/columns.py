@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC
 from pathlib import Path
@@ -28,6 +27,7 @@ from pydantic import (
 
 from classifier.errors import ExportFormatError
 from classifier.records import MetadataValue, Ticket
+from training.io.dates import parse_dates
 
 logger = logging.getLogger(__name__)
 _TICKETS = TypeAdapter(list[Ticket])
@@ -253,6 +253,37 @@ def detect_mapping(
     Raises `ExportFormatError` (naming `source`) when a named column is missing or no text column
     can be found.
     """
+    chosen, labels, metadata = _detect(columns, label_fields, overrides, source, need_text=True)
+    try:
+        mapping = ColumnMapping(**chosen, labels=labels, metadata=metadata)
+    except ValidationError as exc:
+        raise ExportFormatError(
+            f"invalid column mapping: {_first_error(exc)}", file=source
+        ) from exc
+    logger.debug("column mapping for %s: %s", source, mapping)
+    return mapping
+
+
+def detect_columns(
+    columns: Sequence[str],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    source: str | Path | None = None,
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """`detect_mapping`'s ticket-field and metadata columns for a table that may hold no text
+    (a labeled export read by analytics, a prediction log): `({"created_at": …, …}, metadata)`."""
+    chosen, _, metadata = _detect(list(columns), [], overrides, source, need_text=False)
+    return chosen, metadata
+
+
+def _detect(
+    columns: list[str],
+    label_fields: list[str] | None,
+    overrides: Mapping[str, Any] | None,
+    source: str | Path | None,
+    *,
+    need_text: bool,
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     try:
         wanted = _Overrides.model_validate(dict(overrides or {}))
     except ValidationError as exc:
@@ -276,7 +307,7 @@ def detect_mapping(
         if field == "body" and chosen.get("text"):
             continue
         chosen[field] = finder.find(preset.columns.get(field, ()) + _GENERIC[field])
-    if not any(chosen.get(name) for name in ("subject", "body", "text")):
+    if need_text and not any(chosen.get(name) for name in ("subject", "body", "text")):
         names = "/".join(dict.fromkeys(_GENERIC["subject"] + _GENERIC["body"] + _GENERIC["text"]))
         raise ExportFormatError(
             f"no text column: expected one of {names}; found: {_listing(columns)}", file=source
@@ -305,14 +336,7 @@ def detect_mapping(
             column = finder.find(candidates)
             if column is not None:
                 metadata[key] = column
-    try:
-        mapping = ColumnMapping(**chosen, labels=labels, metadata=metadata)
-    except ValidationError as exc:
-        raise ExportFormatError(
-            f"invalid column mapping: {_first_error(exc)}", file=source
-        ) from exc
-    logger.debug("column mapping for %s: %s", source, mapping)
-    return mapping
+    return chosen, labels, metadata
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -345,24 +369,7 @@ def _cells(frame: pd.DataFrame, column: str | None) -> pd.Series:
 
 
 def _datetimes(cells: pd.Series, *, source: str, first_row: int, column: str) -> list[Any]:
-    present = cells != ""
-    if not present.any():
-        return [None] * len(cells)
-    with warnings.catch_warnings():  # pandas warns when it falls back to per-cell parsing
-        warnings.simplefilter("ignore", UserWarning)
-        parsed = pd.to_datetime(cells.where(present), utc=True, errors="coerce")
-        retry = parsed.isna() & present
-        if retry.any():  # formats differing from the first cell's: parse those one by one
-            parsed[retry] = pd.to_datetime(cells[retry], utc=True, errors="coerce", format="mixed")
-    bad = (parsed.isna() & present).to_numpy().nonzero()[0]
-    if len(bad):
-        more = f" ({len(bad)} unreadable dates in this chunk)" if len(bad) > 1 else ""
-        raise ExportFormatError(
-            f"cannot read '{cells.iloc[bad[0]][:40]}' as a date{more}",
-            file=source,
-            row=first_row + int(bad[0]),
-            field=column,
-        )
+    parsed = parse_dates(cells, source=source, first_row=first_row, column=column)
     naive: list[Any] = parsed.dt.tz_localize(None).to_numpy("datetime64[us]").tolist()
     return [None if stamp is None else stamp.replace(tzinfo=UTC) for stamp in naive]
 
