@@ -1,0 +1,17 @@
+"""HTML pages for evaluate, drift and report: result objects in, Jinja2 templates out."""
+
+from training.reports.charts import LineChart, StackedShares, Table
+from training.reports.html import Section, page, write_page
+from training.reports.sections import drift_sections, evaluation_sections, report_sections
+
+__all__ = [
+    "LineChart",
+    "Section",
+    "StackedShares",
+    "Table",
+    "drift_sections",
+    "evaluation_sections",
+    "page",
+    "report_sections",
+    "write_page",
+]
