@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,16 +74,32 @@ def safe_url(url: str) -> str:
         return "<invalid database URL>"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets analytics read while the service writes; busy_timeout rides out short locks.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the log may make a request wait before it fails (and the service journals).
+
+    `statement_ms` is SQLite's busy timeout and PostgreSQL's `statement_timeout` (lock waits
+    included); `connect_s` is PostgreSQL's `connect_timeout` (libpq rounds it up to 2 s).
+    """
+
+    connect_s: int = 10
+    statement_ms: int = 5000
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets analytics read while the service writes; busy_timeout rides out short locks.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.close()
+
+    return pragmas
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
     """An engine for `url`; SQLite files get WAL mode and their folder created."""
+    timeouts = timeouts or Timeouts()
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
@@ -91,12 +108,34 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"check_same_thread": False})
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "connect", _sqlite_pragmas(timeouts.statement_ms))
         return engine
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # Options from the URL (e.g. a search_path) are kept; the timeout is added to them.
+        options = parsed.query.get("options")
+        extra = f"-c statement_timeout={int(timeouts.statement_ms)}"
+        connect_args = {
+            "connect_timeout": max(1, int(timeouts.connect_s)),
+            "options": f"{options} {extra}" if isinstance(options, str) else extra,
+        }
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise PredictionLogError(f"no driver for this URL ({exc})", file=safe_url(url)) from exc
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the database is away, locked or slow (not that a row is bad)."""
+    return isinstance(
+        exc,
+        sa.exc.OperationalError
+        | sa.exc.InterfaceError
+        | sa.exc.TimeoutError
+        | sa.exc.DisconnectionError
+        | ConnectionError
+        | TimeoutError,
+    )
 
 
 def text_sha256(ticket: Ticket) -> str:
@@ -108,6 +147,17 @@ def _as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def prediction_rows(
+    tickets: Sequence[Ticket], predictions: Sequence[Prediction], received_at: datetime | None
+) -> list[dict[str, Any]]:
+    """One request's log rows (plain values and datetimes), as `insert_rows` stores them."""
+    received = _as_utc(received_at) or datetime.now(UTC)  # one time per request
+    return [
+        _prediction_row(ticket, prediction, received)
+        for ticket, prediction in zip(tickets, predictions, strict=True)
+    ]
 
 
 def _prediction_row(ticket: Ticket, prediction: Prediction, received: datetime) -> dict[str, Any]:
@@ -149,9 +199,9 @@ def _insert_ignoring_duplicates(
 class PredictionStore:
     """Writes predictions and feedback; one instance per service, safe across threads."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, timeouts)
 
     def create_tables(self) -> None:
         """Create the tables that do not exist yet (never alters existing ones)."""
@@ -177,13 +227,11 @@ class PredictionStore:
         groups: Sequence[tuple[Sequence[Ticket], Sequence[Prediction], datetime | None]],
     ) -> int:
         """Store several requests' predictions in one transaction; returns how many were new."""
-        rows = []
-        for tickets, predictions, received_at in groups:
-            received = _as_utc(received_at) or datetime.now(UTC)  # one time per request
-            rows += [
-                _prediction_row(ticket, prediction, received)
-                for ticket, prediction in zip(tickets, predictions, strict=True)
-            ]
+        return self.insert_rows([row for group in groups for row in prediction_rows(*group)])
+
+    def insert_rows(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Store `prediction_rows` output in one transaction, skipping (ticket, model) pairs
+        already stored (a retry, a journal replay, another replica); returns how many were new."""
         if not rows:
             return 0
         # Two tickets with one id: keep the first, as a retry would.

@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from classifier.errors import TicketlensError
 from classifier.predictor import TicketClassifier
-from classifier.predlog import PredictionStore, safe_url
-from serve.errors import ticketlens_error_handler
+from classifier.predlog import PredictionStore, Timeouts, safe_url
+from serve.errors import redact_access_log, ticketlens_error_handler, validation_error_handler
 from serve.metrics import Metrics
 from serve.middleware import BodyLimitMiddleware, MetricsMiddleware
-from serve.model import Loader, ModelHolder
+from serve.model import Loader, ModelHolder, servable
 from serve.routes import classify, feedback, ops, webhooks
 from serve.service import Service
 from serve.settings import Settings
@@ -36,6 +39,7 @@ def create_app(
     *,
     classifier: TicketClassifier | None = None,
     loader: Loader | None = None,
+    exit_on_failed_load: bool = False,
 ) -> FastAPI:
     """Build the service.
 
@@ -43,11 +47,18 @@ def create_app(
     embedding model on `settings.backend`, exported to ONNX first if this machine has no export);
     it runs at startup, before /ready turns 200, on POST /admin/reload and when the `model_path`
     symlink moves. Pass `classifier` to start with one already loaded (tests, embedding programs).
+    A bundle that cannot serve (no label fields, a field without classes, an embedder the heads
+    do not take) is refused; with `exit_on_failed_load` the first such failure ends the process
+    with status 2 (what `ticketlens serve` wants) instead of waiting for a better bundle.
     """
     holder = ModelHolder(
-        settings.model_path, loader or _default_loader(settings.cache_dir, settings.backend)
+        settings.model_path,
+        servable(loader or _default_loader(settings.cache_dir, settings.backend)),
     )
-    store = PredictionStore(settings.db_url) if settings.log_predictions else None
+    timeouts = Timeouts(
+        connect_s=settings.db_connect_timeout_s, statement_ms=settings.db_statement_timeout_ms
+    )
+    store = PredictionStore(settings.db_url, timeouts) if settings.log_predictions else None
     metrics = Metrics()
     service = Service(settings, holder, store, metrics)
     if classifier is not None:
@@ -61,7 +72,11 @@ def create_app(
         background: list[asyncio.Task[object]] = []
         if holder.current is None:
             # Load off the event loop: /health answers at once, /ready turns 200 when done.
-            background.append(asyncio.create_task(_first_load(holder)))
+            background.append(asyncio.create_task(_first_load(holder, exit_on_failed_load)))
+        if store is not None:
+            background.append(
+                asyncio.create_task(_drain_journal(service, settings.journal_replay_interval_s))
+            )
         if settings.watch_interval_s > 0:
             background.append(asyncio.create_task(holder.watch(settings.watch_interval_s)))
         try:
@@ -74,13 +89,19 @@ def create_app(
             if store is not None:
                 store.dispose()
 
+    docs = settings.api_docs
     app = FastAPI(
         title="ticketlens",
         summary="Classify helpdesk tickets by category and product feature.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.service = service
     app.add_exception_handler(TicketlensError, ticketlens_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    redact_access_log()
     app.include_router(ops.public)
     app.include_router(ops.router)
     app.include_router(classify.router)
@@ -91,13 +112,31 @@ def create_app(
     return app
 
 
-async def _first_load(holder: ModelHolder) -> None:
+async def _first_load(holder: ModelHolder, exit_on_failure: bool) -> None:
     try:
         await holder.reload()
-    except Exception:  # recorded in holder.error and shown by /ready
+    except Exception as exc:  # recorded in holder.error and shown by /ready
+        if exit_on_failure:
+            # Nothing was answered yet (no model) and journaled rows are on disk: exit now, so
+            # a supervisor sees the failure instead of a server that never becomes ready.
+            print(f"ticketlens: cannot serve {holder.path}: {exc}", file=sys.stderr, flush=True)
+            logging.shutdown()
+            os._exit(2)
         return
+
+
+async def _drain_journal(service: Service, interval_s: float) -> None:
+    """Replay journaled log rows whenever there are some (runs until cancelled)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        if service.journal_stats()[0] > 0:
+            try:
+                await asyncio.to_thread(service.replay_journal)
+            except Exception:  # the journal itself failed; keep serving and try again
+                logger.exception("journal replay failed")
 
 
 def app_from_env() -> FastAPI:
     """The app configured from `TICKETLENS_*` variables (what `ticketlens serve` runs)."""
-    return create_app(Settings())  # type: ignore[call-arg]  # api_token comes from the env
+    # api_token comes from the env
+    return create_app(Settings(), exit_on_failed_load=True)  # type: ignore[call-arg]

@@ -18,6 +18,14 @@ from classifier.records import Prediction, Ticket
 logger = logging.getLogger(__name__)
 
 
+class PredictionFailed(Exception):
+    """The model failed on this ticket (alone: the rest of its batch was answered)."""
+
+    def __init__(self, ticket_id: str, cause: BaseException) -> None:
+        super().__init__(f"ticket '{ticket_id}' could not be classified ({type(cause).__name__})")
+        self.ticket_id = ticket_id
+
+
 @dataclass
 class _Pending:
     ticket: Ticket
@@ -100,25 +108,57 @@ class MicroBatcher:
     async def _run(self, batch: list[_Pending]) -> None:
         try:
             classifier = self._classifier()
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="predict")
-            predictions = await asyncio.get_running_loop().run_in_executor(
-                self._executor, classifier.predict, [item.ticket for item in batch]
-            )
-        except Exception as exc:
-            logger.exception("prediction failed for a batch of %d", len(batch))
+        except Exception as exc:  # no model: every caller gets the same answer (503)
             for item in batch:
                 if not item.future.done():
                     item.future.set_exception(exc)
+            self._finished()
+            return
+        try:
+            predictions = await self._predict(classifier, [item.ticket for item in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                self._fail(batch[0], exc)
+                self._finished()
+                return
+            # One ticket's text can fail the whole call: predict each alone so only it fails.
+            logger.warning("prediction failed for a batch of %d; retrying each alone", len(batch))
+            for item in batch:
+                await self._run_alone(classifier, item)
         else:
             for item, prediction in zip(batch, predictions, strict=True):
                 if not item.future.done():
                     item.future.set_result(prediction)
-        finally:
-            self._running -= 1
-            # Whatever arrived while this batch ran has waited long enough: start it now.
-            self._due = self._due or bool(self._pending)
-            self._start_batches()
+        self._finished()
+
+    async def _predict(
+        self, classifier: TicketClassifier, tickets: list[Ticket]
+    ) -> list[Prediction]:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="predict")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, classifier.predict, tickets
+        )
+
+    async def _run_alone(self, classifier: TicketClassifier, item: _Pending) -> None:
+        try:
+            (prediction,) = await self._predict(classifier, [item.ticket])
+        except Exception as exc:
+            self._fail(item, exc)
+        else:
+            if not item.future.done():
+                item.future.set_result(prediction)
+
+    def _fail(self, item: _Pending, exc: BaseException) -> None:
+        logger.error("prediction failed for ticket %r: %r", item.ticket.id, exc)
+        if not item.future.done():
+            item.future.set_exception(PredictionFailed(item.ticket.id, exc))
+
+    def _finished(self) -> None:
+        self._running -= 1
+        # Whatever arrived while this batch ran has waited long enough: start it now.
+        self._due = self._due or bool(self._pending)
+        self._start_batches()
 
     def close(self) -> None:
         """Stop the batcher's threads after running batches (a later batch starts new ones)."""

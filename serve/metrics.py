@@ -64,6 +64,36 @@ class Metrics:
             "Predictions that could not be written to the prediction log.",
             registry=self.registry,
         )
+        self.journaled = Counter(
+            "ticketlens_journal_appended_rows",
+            "Log rows written to the local journal because the database was unavailable.",
+            registry=self.registry,
+        )
+        self.replayed = Counter(
+            "ticketlens_journal_replayed_rows",
+            "Journaled log rows moved into the database.",
+            registry=self.registry,
+        )
+        self.unavailable = Counter(
+            "ticketlens_log_unavailable",
+            "Requests answered 503 because neither the database nor the journal took their rows.",
+            registry=self.registry,
+        )
+        self.journal_depth = Gauge(
+            "ticketlens_journal_depth",
+            "Log rows waiting in the local journal for the database.",
+            registry=self.registry,
+        )
+        self.journal_age = Gauge(
+            "ticketlens_journal_oldest_age_seconds",
+            "Age of the oldest row waiting in the journal (0 when it is empty).",
+            registry=self.registry,
+        )
+        self.journal_rejected = Gauge(
+            "ticketlens_journal_rejected",
+            "Journaled rows the database refused by their content, kept aside in the journal.",
+            registry=self.registry,
+        )
         self._seen: dict[str, int] = {}
         self._abstained: dict[str, int] = {}
 

@@ -8,11 +8,51 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from classifier.errors import BundleError
 from classifier.predictor import TicketClassifier
+from classifier.records import Ticket
 
 logger = logging.getLogger(__name__)
 
 Loader = Callable[[Path], TicketClassifier]
+
+_PROBE = Ticket(
+    id="ticketlens-startup-check", subject="Cannot log in", body="Password reset fails."
+)
+
+
+def check_servable(classifier: TicketClassifier, path: Path) -> TicketClassifier:
+    """`classifier` if it can answer tickets, else `BundleError`: no label fields, a field
+    without classes, or an embedder whose vectors the heads do not take (one probe ticket)."""
+    fields = classifier.bundle.manifest.fields
+    if not fields:
+        raise BundleError(
+            "the bundle has no label fields; retrain it with `ticketlens train`", file=path
+        )
+    for name, entry in fields.items():
+        if not entry.classes:
+            raise BundleError("this label field has no classes to predict", file=path, field=name)
+    try:
+        (prediction,) = classifier.predict([_PROBE])
+    except Exception as exc:
+        raise BundleError(
+            f"the embedding model does not fit the bundle's heads ({type(exc).__name__}: "
+            f"{(str(exc).splitlines() or [''])[0]})",
+            file=path,
+        ) from exc
+    missing = sorted(set(fields) - set(prediction.fields))
+    if missing:
+        raise BundleError(f"the model predicts no {missing}", file=path)
+    return classifier
+
+
+def servable(loader: Loader) -> Loader:
+    """`loader`, refusing what `check_servable` refuses."""
+
+    def load(path: Path) -> TicketClassifier:
+        return check_servable(loader(path), path)
+
+    return load
 
 
 class ModelHolder:

@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from classifier.records import MetadataValue, Prediction, Ticket
+from serve.edge import check_year, refuse_unencodable
+
+
+def _id_text(value: Any) -> Any:
+    # Helpdesks send numeric ids ({"id": 4713}); they are stored as their text, "4713".
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _refuse_bad_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return refuse_unencodable(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            refuse_unencodable(str(key))
+            if isinstance(item, str):
+                refuse_unencodable(item)
+    return value
+
 
 BATCH_LIMIT = 100
 """Default most tickets per /classify/batch call (setting `batch_limit`)."""
@@ -23,6 +42,10 @@ class TicketIn(BaseModel):
     account_id: str | None = Field(default=None, max_length=255)
     created_at: datetime | None = None
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+
+    _ids = field_validator("id", "account_id", mode="before")(_id_text)
+    _text = field_validator("id", "subject", "body", "account_id", "metadata")(_refuse_bad_text)
+    _year = field_validator("created_at")(check_year)
 
     def to_ticket(self) -> Ticket:
         return Ticket(
@@ -81,6 +104,9 @@ class FeedbackIn(BaseModel):
     field: str = Field(min_length=1)
     label: str = Field(min_length=1)
     agent: str | None = Field(default=None, max_length=255)
+
+    _ids = field_validator("ticket_id", mode="before")(_id_text)
+    _text = field_validator("ticket_id", "field", "label", "agent")(_refuse_bad_text)
 
 
 class FeedbackOut(BaseModel):

@@ -11,8 +11,10 @@ from fastapi import HTTPException
 from classifier.predictor import TicketClassifier
 from classifier.predlog import PredictionStore
 from classifier.records import Prediction, Ticket
-from serve.batcher import MicroBatcher
-from serve.log_writer import PredictionLogWriter
+from serve.batcher import MicroBatcher, PredictionFailed
+from serve.edge import EdgeError, checked_ticket
+from serve.journal import Journal
+from serve.log_writer import LogUnavailable, PredictionLogWriter
 from serve.metrics import Metrics
 from serve.model import ModelHolder
 from serve.settings import Settings
@@ -33,8 +35,17 @@ class Service:
         self.settings = settings
         self.holder = holder
         self.store = store
-        self.log_writer = PredictionLogWriter(store) if store is not None else None
         self.metrics = metrics
+        self.journal: Journal | None = None
+        self.log_writer: PredictionLogWriter | None = None
+        if store is not None:
+            self.journal = Journal(settings.journal_file())
+            self.log_writer = PredictionLogWriter(
+                store, self.journal, retry_s=settings.db_retry_s, metrics=metrics
+            )
+            metrics.journal_depth.set_function(lambda: self.journal_stats()[0])
+            metrics.journal_age.set_function(lambda: self.journal_stats()[1])
+            metrics.journal_rejected.set_function(lambda: self.journal_stats()[2])
         self.batcher = MicroBatcher(
             self.classifier,
             max_wait_s=settings.batcher_max_wait_ms / 1000,
@@ -51,26 +62,69 @@ class Service:
             detail = "model is not loaded"
             if self.holder.error:
                 detail += f": {self.holder.error}"
-            raise HTTPException(status_code=503, detail=detail)
+            raise self.unavailable(detail)
         return current
 
+    def unavailable(self, detail: str) -> HTTPException:
+        """A 503 the caller should retry (helpdesks retry webhooks on 5xx)."""
+        return HTTPException(
+            status_code=503,
+            detail=detail,
+            headers={"Retry-After": str(self.settings.retry_after_s)},
+        )
+
+    def journal_stats(self) -> tuple[int, float, int]:
+        """(rows waiting in the journal, age of the oldest in seconds, rows set aside)."""
+        return self.journal.stats() if self.journal is not None else (0, 0.0, 0)
+
     async def classify(self, tickets: Sequence[Ticket]) -> list[Prediction]:
-        """Predict (micro-batched with concurrent requests), count, and log each ticket."""
+        """Predict (micro-batched with concurrent requests), count, and store each ticket.
+
+        Returns only once every row is in the database or the journal; otherwise 503.
+        """
         self.classifier()  # answer 503 before queueing when no model is loaded
+        try:
+            tickets = [checked_ticket(ticket) for ticket in tickets]
+        except EdgeError as exc:
+            raise HTTPException(
+                status_code=422,
+                detail=[{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}],
+            ) from exc
         received = datetime.now(UTC)
-        predictions = await self.batcher.predict(tickets)
+        try:
+            predictions = await self.batcher.predict(tickets)
+        except PredictionFailed as exc:
+            raise HTTPException(status_code=500, detail=str(exc)) from exc
         self.metrics.observe_predictions(predictions)
         if self.log_writer is not None:
             try:
-                await self.log_writer.write(tickets, predictions, received)
-            except Exception:
-                # The helpdesk still gets its labels; the lost log row is counted and logged.
-                self.metrics.predlog_errors.inc()
-                logger.exception("could not write %d prediction(s) to the log", len(tickets))
+                await self.log_writer.write(
+                    tickets, predictions, received, deadline_s=self.settings.log_deadline_s
+                )
+            except LogUnavailable as exc:
+                self.metrics.unavailable.inc()
+                raise self.unavailable(f"prediction not stored, retry later: {exc}") from exc
+            except Exception as exc:
+                # The database refused these rows by their content: no answer without its row.
+                self.metrics.predlog_errors.inc(len(tickets))
+                logger.error("could not store %d prediction(s): %s", len(tickets), exc)
+                raise HTTPException(
+                    status_code=500, detail="the prediction log refused this request's rows"
+                ) from exc
         return predictions
+
+    def replay_journal(self, limit: int = 500) -> int:
+        """Move journaled rows into the database until it is empty or the database is away."""
+        moved = 0
+        if self.log_writer is not None:
+            while (step := self.log_writer.replay(limit)) > 0:
+                moved += step
+        return moved
 
     def close(self) -> None:
         """Store the queued log rows and stop the service's threads."""
         if self.log_writer is not None:
             self.log_writer.close()
+        if self.journal is not None:
+            self.journal.close()
         self.batcher.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import time
 from datetime import datetime
 
@@ -23,9 +24,13 @@ class SignatureError(Exception):
 def _timestamp_seconds(value: str) -> float:
     text = value.strip()
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds):  # nan compares false with any window: refuse it here
+            raise SignatureError(f"unreadable signature timestamp {value!r}")
+        return seconds
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError as exc:

@@ -33,5 +33,20 @@ async def classify_batch(batch: BatchIn, service: ServiceDep) -> BatchOut:
                 }
             ],
         )
+    seen: set[str] = set()
+    for index, ticket in enumerate(batch.tickets):
+        if ticket.id in seen:
+            # Two answers and one log row would disagree: refuse, the caller sends each once.
+            raise HTTPException(
+                status_code=422,
+                detail=[
+                    {
+                        "loc": ["body", "tickets", index, "id"],
+                        "msg": f"ticket id '{ticket.id}' appears more than once in this batch",
+                        "type": "value_error",
+                    }
+                ],
+            )
+        seen.add(ticket.id)
     predictions = await service.classify([t.to_ticket() for t in batch.tickets])
     return BatchOut(predictions=[ClassifyOut.from_prediction(p) for p in predictions])

@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Depends, HTTPException
 
+from classifier.predlog import is_unavailable
 from serve.auth import require_token
 from serve.deps import ServiceDep
 from serve.schemas import FeedbackIn, FeedbackOut
@@ -35,13 +36,18 @@ async def feedback(correction: FeedbackIn, service: ServiceDep) -> FeedbackOut:
         )
     if service.store is None:
         raise HTTPException(status_code=503, detail="the prediction log is turned off")
-    await asyncio.to_thread(
-        service.store.record_feedback,
-        correction.ticket_id,
-        correction.field,
-        correction.label,
-        agent=correction.agent,
-    )
+    try:
+        await asyncio.to_thread(
+            service.store.record_feedback,
+            correction.ticket_id,
+            correction.field,
+            correction.label,
+            agent=correction.agent,
+        )
+    except Exception as exc:
+        if is_unavailable(exc):  # corrections are not journaled: the caller retries
+            raise service.unavailable("the prediction log is unavailable, retry later") from exc
+        raise
     return FeedbackOut(
         stored=True, ticket_id=correction.ticket_id, field=correction.field, label=correction.label
     )

@@ -24,14 +24,19 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", response_model=None)
 async def ready(service: ServiceDep) -> dict[str, Any] | JSONResponse:
-    """Readiness: 200 once a model is loaded, 503 before (or after a failed first load)."""
+    """Readiness: 200 once a model is loaded, 503 before (or after a failed first load).
+
+    `journal` shows log rows waiting for the database: rows, age of the oldest (s), set aside.
+    """
     current = service.holder.current
+    depth, age, rejected = service.journal_stats()
+    journal = {"depth": depth, "oldest_age_s": round(age, 3), "rejected": rejected}
     if current is None:
-        body = {"status": "failed" if service.holder.error else "loading"}
+        body: dict[str, Any] = {"status": "failed" if service.holder.error else "loading"}
         if service.holder.error:
             body["error"] = service.holder.error
-        return JSONResponse(status_code=503, content=body)
-    return {"status": "ready", "model_version": current.version}
+        return JSONResponse(status_code=503, content={**body, "journal": journal})
+    return {"status": "ready", "model_version": current.version, "journal": journal}
 
 
 @router.get("/model")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.predlog import PredictionStore, read_predictions
-from classifier.records import Prediction, Ticket
+from classifier.records import Ticket
 from serve.log_writer import PredictionLogWriter
 from tests.serve.test_predlog import _prediction
 
@@ -25,13 +25,11 @@ class HeldStore(PredictionStore):
         self.release = threading.Event()
         self.commits = 0
 
-    def record_prediction_groups(
-        self, groups: Sequence[tuple[Sequence[Ticket], Sequence[Prediction], datetime | None]]
-    ) -> int:
+    def insert_rows(self, rows: Sequence[dict[str, Any]]) -> int:
         self.commits += 1
         if self.commits == 1:
             self.release.wait(timeout=10)
-        return super().record_prediction_groups(groups)
+        return super().insert_rows(rows)
 
 
 async def _write_all(writer: PredictionLogWriter, store: HeldStore, ids: list[str]) -> None:
@@ -75,10 +73,10 @@ class FailingStore(PredictionStore):
         super().__init__(url)
         self.fail = True
 
-    def record_prediction_groups(self, groups: Any) -> int:
+    def insert_rows(self, rows: Sequence[dict[str, Any]]) -> int:
         if self.fail:
             raise RuntimeError("disk full")
-        return super().record_prediction_groups(groups)
+        return super().insert_rows(rows)
 
 
 def test_a_failed_commit_reaches_every_caller_and_the_writer_goes_on(tmp_path: Path) -> None:
