@@ -104,6 +104,7 @@ class TicketClassifier:
             self.bundle.heads,
             text_features=self.bundle.text_features,
             static_model=static.folder if static else None,
+            training_text_hashes=self.bundle.training_text_hashes,
             make_current=make_current,
         )
         assert self.bundle.path is not None

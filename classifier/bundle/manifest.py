@@ -70,11 +70,21 @@ class FieldManifest(_Strict):
     """Per-category thresholds from `target_precision`; they replace `threshold` when set."""
 
 
+class TextHashesRecord(_Strict):
+    """The file listing a hash of every prepared text the heads were fitted on, one per line."""
+
+    file: str
+    sha256: str
+    count: int
+
+
 class TrainingData(_Strict):
     source: str
     rows: int
     fingerprint: str
     """sha256 over the prepared texts and labels, in row order."""
+    text_hashes: TextHashesRecord | None = None
+    """Which texts the model saw, so `retrain` can score it only on others (None: not kept)."""
 
 
 class TextFeaturesRecord(_Strict):

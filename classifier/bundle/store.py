@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from classifier.bundle.manifest import FORMAT_VERSION, Manifest, TextFeaturesRecord
+from classifier.bundle.manifest import (
+    FORMAT_VERSION,
+    Manifest,
+    TextFeaturesRecord,
+    TextHashesRecord,
+)
 from classifier.errors import BundleError
 from classifier.features import n_text_features
 
@@ -31,6 +37,7 @@ logger = logging.getLogger(__name__)
 MANIFEST_FILE = "manifest.json"
 TEXT_FEATURES_FILE = "text_features.skops"
 STATIC_MODEL_DIR = "static_model"
+TRAINING_TEXTS_FILE = "training_texts.sha256"
 CURRENT_POINTER = "current"
 _TRUSTED_TYPES = [
     "sklearn.linear_model._logistic.LogisticRegression",
@@ -51,6 +58,9 @@ class Bundle:
     manifest: Manifest
     heads: dict[str, LogisticRegression]
     text_features: FeatureUnion | None = None
+    training_text_hashes: frozenset[str] | None = None
+    """`text_hash` of each text the heads were fitted on, when known in memory (after a fit or
+    a save); a loaded bundle's are read on demand by `read_training_text_hashes`."""
 
     @property
     def version(self) -> str:
@@ -61,6 +71,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def text_hash(text: str) -> str:
+    """The hash a bundle records for one prepared training text (64 bits of its sha256)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def save_bundle(
     models_dir: Path,
     manifest: Manifest,
@@ -68,13 +83,15 @@ def save_bundle(
     *,
     text_features: FeatureUnion | None = None,
     static_model: Path | None = None,
+    training_text_hashes: Collection[str] | None = None,
     make_current: bool = True,
 ) -> Bundle:
     """Write a bundle to `models_dir/<manifest.name>` atomically and return it, saved.
 
     The manifest's `head_file`/`head_sha256` entries are filled in here. `static_model` is the
     folder of a fast bundle's static embeddings, copied into the bundle (their checksums are in
-    `manifest.embedding_model.files`).
+    `manifest.embedding_model.files`). `training_text_hashes` (see `text_hash`) are written to
+    `training_texts.sha256` and recorded in `manifest.training_data`.
     """
     target = models_dir / manifest.name
     if target.exists():
@@ -99,7 +116,18 @@ def save_bundle(
             )
         if static_model is not None:
             shutil.copytree(static_model, staging / STATIC_MODEL_DIR)
-        final = manifest.model_copy(update={"fields": fields, "text_features": record})
+        hashes = None if training_text_hashes is None else frozenset(training_text_hashes)
+        hashes_record = None
+        if hashes is not None:
+            listing = staging / TRAINING_TEXTS_FILE
+            listing.write_text("".join(f"{h}\n" for h in sorted(hashes)))
+            hashes_record = TextHashesRecord(
+                file=TRAINING_TEXTS_FILE, sha256=_sha256(listing), count=len(hashes)
+            )
+        training_data = manifest.training_data.model_copy(update={"text_hashes": hashes_record})
+        final = manifest.model_copy(
+            update={"fields": fields, "text_features": record, "training_data": training_data}
+        )
         (staging / MANIFEST_FILE).write_text(final.model_dump_json(indent=2) + "\n")
         os.replace(staging, target)
     except BaseException:
@@ -108,7 +136,13 @@ def save_bundle(
     if make_current:
         set_current(models_dir, target)
     logger.info("saved bundle %s", target)
-    return Bundle(path=target, manifest=final, heads=heads, text_features=text_features)
+    return Bundle(
+        path=target,
+        manifest=final,
+        heads=heads,
+        text_features=text_features,
+        training_text_hashes=hashes,
+    )
 
 
 def set_current(models_dir: Path, bundle_path: Path) -> None:
@@ -144,8 +178,8 @@ def _read_manifest(path: Path) -> Manifest:
         raise BundleError(first["msg"], file=manifest_path, field=where) from exc
 
 
-def _read_skops(path: Path, sha256: str, field: str) -> object:
-    """Read a skops file whose checksum the manifest vouches for, allow-listed types only."""
+def _check_file(path: Path, sha256: str, field: str) -> None:
+    """Raise unless the file exists and matches the checksum the manifest gives for it."""
     if not path.is_file():
         raise BundleError("file is missing", file=path, field=field)
     if _sha256(path) != sha256:
@@ -154,6 +188,11 @@ def _read_skops(path: Path, sha256: str, field: str) -> object:
             file=path,
             field=field,
         )
+
+
+def _read_skops(path: Path, sha256: str, field: str) -> object:
+    """Read a skops file whose checksum the manifest vouches for, allow-listed types only."""
+    _check_file(path, sha256, field)
     try:
         untrusted = set(sio.get_untrusted_types(file=path)) - set(_TRUSTED_TYPES)
         if untrusted:
@@ -222,3 +261,17 @@ def load_bundle(path: Path) -> Bundle:
     heads = {name: _load_head(resolved, name, manifest) for name in manifest.fields}
     text_features = _load_text_features(resolved, manifest)
     return Bundle(path=resolved, manifest=manifest, heads=heads, text_features=text_features)
+
+
+def read_training_text_hashes(bundle: Bundle) -> frozenset[str] | None:
+    """The `text_hash`es of the texts a bundle was fitted on; None when it did not record them."""
+    if bundle.training_text_hashes is not None:
+        return bundle.training_text_hashes
+    record = bundle.manifest.training_data.text_hashes
+    if record is None or bundle.path is None:
+        return None
+    listing = bundle.path / record.file
+    if listing.parent != bundle.path:
+        raise BundleError("the training text hashes must lie in the bundle folder", file=listing)
+    _check_file(listing, record.sha256, "training_data.text_hashes")
+    return frozenset(listing.read_text().split())

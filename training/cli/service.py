@@ -153,6 +153,7 @@ def retrain_command(
         )
         + f"; trained on {result.train_rows} tickets"
     )
+    console.print(result.compared_on)
     console.print(_scores_table(result, tolerance))
     verdict = "[bold green]promoted[/]" if result.promoted else "[bold yellow]not promoted[/]"
     console.print(f"{verdict} {result.candidate_path}: {result.reason}")

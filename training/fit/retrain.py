@@ -1,15 +1,17 @@
 """Retrain with agents' corrections and promote the candidate only if it is not worse.
 
 The export is the base; corrections stored by the service (`POST /feedback`) override its labels
-by ticket id. A seeded, stratified held-out split is kept aside; the candidate is trained on the
-rest, and candidate and current model are scored on the same held-out tickets (macro-F1 per
-field). `models/current` moves to the candidate only when no field's macro-F1 drops by more than
-the tolerance (or when forced).
+by ticket id. A seeded, stratified held-out split is kept aside, drawn only from tickets whose
+text the current model was not trained on (its bundle lists the hashes of its training texts):
+the candidate is trained on the rest, so both models are scored (macro-F1 per field) on tickets
+neither has seen. `models/current` moves to the candidate only when no field's macro-F1 drops by
+more than the tolerance (or when forced).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,12 +22,19 @@ from typing import Any
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
-from classifier.bundle.store import load_bundle, set_current
+from classifier.bundle.store import (
+    Bundle,
+    load_bundle,
+    read_training_text_hashes,
+    set_current,
+    text_hash,
+)
 from classifier.embedders.base import Embedder
 from classifier.errors import TicketlensError
 from classifier.predictor import TicketClassifier
 from classifier.predlog import read_corrections
 from classifier.records import Ticket
+from classifier.text import prepare_text
 from training.fit.heads import HeadConfig
 from training.fit.train import TrainConfig, train
 from training.io.export import read_tickets
@@ -69,6 +78,9 @@ class RetrainResult:
     corrections_unmatched: int
     train_rows: int
     heldout_rows: int
+    heldout_ids: tuple[str, ...]
+    compared_on: str
+    """One sentence saying which tickets both models were scored on."""
 
 
 def apply_corrections(
@@ -92,16 +104,24 @@ def apply_corrections(
 def split_heldout(
     tickets: Sequence[Ticket], stratify_field: str, test_size: float, seed: int
 ) -> tuple[list[Ticket], list[Ticket]]:
-    """A seeded split stratified by one field; classes too small to split stay in training."""
+    """A seeded split stratified by one field; classes too small to split stay in training.
+
+    With too few tickets to give every class a held-out share, the split is not stratified.
+    """
     keys = [t.labels.get(stratify_field, "") for t in tickets]
     counts = Counter(keys)
     splittable = [i for i, k in enumerate(keys) if counts[k] >= 2]
     always_train = [i for i, k in enumerate(keys) if counts[k] < 2]
+    if len(splittable) < 2:
+        return list(tickets), []
+    strata = [keys[i] for i in splittable]
+    n_test = math.ceil(test_size * len(splittable))
+    classes = len(set(strata))
+    stratify = strata if min(n_test, len(splittable) - n_test) >= classes else None
+    if stratify is None:
+        logger.info("%d tickets to hold out from: the split is not stratified", len(splittable))
     train_idx, test_idx = train_test_split(
-        splittable,
-        test_size=test_size,
-        random_state=seed,
-        stratify=[keys[i] for i in splittable],
+        splittable, test_size=test_size, random_state=seed, stratify=stratify
     )
     return (
         [tickets[i] for i in sorted([*train_idx, *always_train])],
@@ -119,6 +139,48 @@ def macro_f1(classifier: TicketClassifier, heldout: Sequence[Ticket], name: str)
     return float(
         f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)
     )
+
+
+def _split_unseen(
+    tickets: Sequence[Ticket], current: Bundle, config: RetrainConfig, base: Path
+) -> tuple[list[Ticket], list[Ticket], str]:
+    """The candidate's training tickets, the held-out ones (none of whose texts the current
+    bundle lists among its training texts), and a sentence saying what the scores compare."""
+    manifest = current.manifest
+    seen = read_training_text_hashes(current)
+    hashes = {t.id: text_hash(prepare_text(t, manifest.max_chars).text) for t in tickets}
+    unseen = [t for t in tickets if seen is None or hashes[t.id] not in seen]
+    if not unseen:
+        raise TicketlensError(
+            f"the current model {manifest.name} was trained on every ticket of this export, so "
+            "no ticket is left to score both models on fairly; pass a --base export that also "
+            "holds tickets it has not seen (newer ones)",
+            file=base,
+        )
+    _, heldout = split_heldout(unseen, next(iter(manifest.fields)), config.test_size, config.seed)
+    if not heldout:
+        raise TicketlensError(
+            f"too few labeled tickets the current model was not trained on ({len(unseen)}) to "
+            "hold any out for evaluation",
+            file=base,
+        )
+    # Tickets sharing a held-out text are held out with it: the candidate never sees that text.
+    held_texts = {hashes[t.id] for t in heldout}
+    heldout = [t for t in unseen if hashes[t.id] in held_texts]
+    train_set = [t for t in tickets if hashes[t.id] not in held_texts]
+    if seen is None:
+        compared_on = (
+            f"both models scored on {len(heldout)} held-out tickets the candidate was not trained "
+            f"on; {manifest.name} does not record its training texts (an older bundle), so some "
+            "may be among them, which favours it"
+        )
+    else:
+        compared_on = (
+            f"both models scored on {len(heldout)} held-out tickets neither was trained on "
+            f"(drawn from the {len(unseen)} whose text is not among {manifest.name}'s "
+            "recorded training texts)"
+        )
+    return train_set, heldout, compared_on
 
 
 def retrain(
@@ -140,9 +202,7 @@ def retrain(
     tickets, applied, unmatched = apply_corrections(tickets, corrections, fields)
     if unmatched:
         logger.warning("%d corrected ticket id(s) are not in %s and are ignored", unmatched, base)
-    train_set, heldout = split_heldout(tickets, fields[0], config.test_size, config.seed)
-    if not heldout:
-        raise TicketlensError("too few labeled tickets to hold any out for evaluation", file=base)
+    train_set, heldout, compared_on = _split_unseen(tickets, current_bundle, config, base)
     first = next(iter(manifest.fields.values()))
     result = train(
         train_set,
@@ -195,4 +255,6 @@ def retrain(
         corrections_unmatched=unmatched,
         train_rows=len(train_set),
         heldout_rows=len(heldout),
+        heldout_ids=tuple(t.id for t in heldout),
+        compared_on=compared_on,
     )

@@ -24,7 +24,7 @@ from classifier.bundle.manifest import (
     Manifest,
     TrainingData,
 )
-from classifier.bundle.store import Bundle
+from classifier.bundle.store import Bundle, text_hash
 from classifier.embedders.base import Embedder
 from classifier.embedders.static import StaticEmbedder
 from classifier.features import make_text_features
@@ -65,6 +65,20 @@ class TrainResult:
     bundle_path: Path
     manifest: Manifest
     rows_without_text: int
+    confusions: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict)
+    """Per field, each class's most frequent wrong out-of-fold prediction and how often."""
+
+
+def top_confusions(fitted: FittedHead) -> dict[str, tuple[str, int]]:
+    """Each class's most frequent wrong out-of-fold prediction, with its count."""
+    predicted = np.asarray(fitted.classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
+    wrong = Counter(
+        (str(t), str(p)) for t, p in zip(fitted.cv_labels, predicted, strict=True) if t != p
+    )
+    top: dict[str, tuple[str, int]] = {}
+    for (truth, guess), count in wrong.most_common():
+        top.setdefault(truth, (guess, count))
+    return top
 
 
 def _library_versions() -> dict[str, str]:
@@ -195,7 +209,13 @@ class TicketModel:
             embedding_weight=weight,
         )
         heads = {name: fitted.estimator for name, fitted in fitted_heads.items()}
-        bundle = Bundle(path=None, manifest=manifest, heads=heads, text_features=text_features)
+        bundle = Bundle(
+            path=None,
+            manifest=manifest,
+            heads=heads,
+            text_features=text_features,
+            training_text_hashes=frozenset(text_hash(text) for text in usable_texts),
+        )
         self.classifier_ = TicketClassifier(bundle, embedder)
         self.fitted_heads_ = fitted_heads
         self.rows_without_text_ = len(tickets) - len(usable)
@@ -233,4 +253,5 @@ def train(
         bundle_path=path,
         manifest=model.classifier_.manifest,
         rows_without_text=model.rows_without_text_,
+        confusions={name: top_confusions(f) for name, f in model.fitted_heads_.items()},
     )

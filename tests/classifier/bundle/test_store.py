@@ -9,10 +9,17 @@ import skops.io as sio
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from classifier.bundle.store import Bundle, load_bundle, set_current
+from classifier.bundle.store import (
+    Bundle,
+    load_bundle,
+    read_training_text_hashes,
+    set_current,
+    text_hash,
+)
 from classifier.errors import BundleError
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
+from classifier.text import prepare_text
 from tests.conftest import make_tickets
 from tests.fakes import HashingEmbedder
 from training.fit.train import TrainConfig, train
@@ -155,3 +162,15 @@ def test_embedding_only_bundle_round_trip(tmp_path: Path) -> None:
         [Ticket(id="x", subject="refund my invoice", body="charged twice")]
     )
     assert prediction.fields["category"].label == "billing"
+
+
+def test_the_training_texts_are_recorded_and_checked(trained_bundle: Bundle) -> None:
+    max_chars = trained_bundle.manifest.max_chars
+    expected = {text_hash(prepare_text(t, max_chars).text) for t in make_tickets(240)}
+    assert read_training_text_hashes(load_bundle(trained_bundle.path)) == expected
+    record = trained_bundle.manifest.training_data.text_hashes
+    assert record is not None and record.count == len(expected)
+    listing = trained_bundle.path / "training_texts.sha256"
+    listing.write_text(listing.read_text().replace("0", "1", 1))
+    with pytest.raises(BundleError, match="does not match its checksum"):
+        read_training_text_hashes(load_bundle(trained_bundle.path))

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from classifier.bundle.store import load_bundle
+from classifier.bundle.store import load_bundle, read_training_text_hashes, text_hash
+from classifier.errors import TicketlensError
 from classifier.predlog import PredictionStore
 from classifier.records import Ticket
+from classifier.text import prepare_text
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
 from training import cli
@@ -71,7 +73,7 @@ def test_corrections_override_labels_and_the_split_is_stratified() -> None:
 
 def test_a_worse_candidate_is_refused_unless_forced(tmp_path: Path) -> None:
     tickets = make_tickets(160)
-    current = _current(tmp_path, tickets, "good")
+    current = _current(tmp_path, tickets[:100], "good")  # the export has grown since
     export = _export(tmp_path, tickets)
     # A head regularised to near-uniform probabilities, unweighted so that the class priors
     # decide its argmax: a clearly worse model (balanced weights would keep the ranking).
@@ -97,7 +99,7 @@ def test_cli_promotes_a_better_candidate_trained_with_corrections(
 ) -> None:
     monkeypatch.setattr(cli_common, "make_embedder", lambda *a, **k: HashingEmbedder())
     tickets = make_tickets(160)
-    current = _current(tmp_path, _shuffled(tickets), "noisy")  # trained on scrambled labels
+    current = _current(tmp_path, _shuffled(tickets[:100]), "noisy")  # on scrambled labels
     # The export has 30 wrong category labels; the agents' corrections put them right.
     wrong = {t.id for t in tickets[:30]}
     exported = [
@@ -128,8 +130,55 @@ def test_cli_promotes_a_better_candidate_trained_with_corrections(
     fixed = sum(1 for t in tickets[:30] if t.labels["category"] != "technical_issue")
     assert f"{fixed} label(s) corrected from the log" in result.stdout
     assert "current" in result.stdout and "candidate" in result.stdout
+    assert "held-out tickets neither was trained on" in result.stdout
     assert "promoted" in result.stdout and "not promoted" not in result.stdout
     assert os.readlink(current).endswith("-retrain")
-    assert f"+ {fixed} correction(s), minus 32 held out" in (
-        load_bundle(current).manifest.training_data.source
+    assert f"+ {fixed} correction(s), minus " in load_bundle(current).manifest.training_data.source
+
+
+def _texts_seen(bundle_path: Path) -> frozenset[str]:
+    seen = read_training_text_hashes(load_bundle(bundle_path))
+    assert seen is not None
+    return seen
+
+
+def test_the_gate_scores_both_models_on_tickets_neither_was_trained_on(tmp_path: Path) -> None:
+    old = make_tickets(150)
+    new = [t.model_copy(update={"id": f"N-{i}"}) for i, t in enumerate(make_tickets(60, seed=9))]
+    current = _current(tmp_path, old, "full")  # trained on the whole of the first export
+    full = current.resolve()  # `current` moves if the candidate is promoted
+    config = RetrainConfig(head=FAST, name="grown")
+    max_chars = load_bundle(current).manifest.max_chars
+
+    def hashed(tickets: list[Ticket]) -> dict[str, str]:
+        return {t.id: text_hash(prepare_text(t, max_chars).text) for t in tickets}
+
+    with pytest.raises(TicketlensError, match="trained on every ticket of this export"):
+        retrain(_export(tmp_path, old), embedder=HashingEmbedder(), current=current, config=config)
+
+    grown = _export(tmp_path, old + new)
+    result = retrain(grown, embedder=HashingEmbedder(), current=current, config=config)
+    by_id = hashed(old + new)
+    held = {by_id[i] for i in result.heldout_ids}
+    assert result.heldout_rows == len(result.heldout_ids) > 0
+    assert held.isdisjoint(hashed(old).values())  # none of the current model's training rows
+    assert held.isdisjoint(_texts_seen(result.candidate_path))  # nor of the candidate's
+    assert _texts_seen(full) == set(hashed(old).values())
+    assert "neither was trained on" in result.compared_on
+    assert result.train_rows + result.heldout_rows == 210
+
+
+def test_an_older_bundle_without_recorded_texts_is_said_to_be_favoured(tmp_path: Path) -> None:
+    tickets = make_tickets(120)
+    current = _current(tmp_path, tickets, "old")
+    bundle = current.resolve()
+    manifest = load_bundle(bundle).manifest
+    unrecorded = manifest.training_data.model_copy(update={"text_hashes": None})
+    manifest = manifest.model_copy(update={"training_data": unrecorded})
+    (bundle / "manifest.json").write_text(manifest.model_dump_json(indent=2))
+    config = RetrainConfig(head=FAST, name="after-old")
+    result = retrain(
+        _export(tmp_path, tickets), embedder=HashingEmbedder(), current=current, config=config
     )
+    assert "does not record its training texts" in result.compared_on
+    assert "favours it" in result.compared_on
