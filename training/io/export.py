@@ -8,7 +8,8 @@ from typing import Any
 
 from classifier.records import Ticket
 from training.io.columns import ColumnMapping, detect_mapping, tickets_from_frame
-from training.io.readers import DuplicateIdGuard, iter_export, read_columns
+from training.io.id_guard import DuplicateIdGuard
+from training.io.readers import iter_export, read_columns
 
 
 def read_tickets(
@@ -20,11 +21,11 @@ def read_tickets(
 ) -> tuple[list[Ticket], ColumnMapping]:
     """All tickets of an export, ids checked for duplicates, and the column mapping used."""
     mapping = detect_mapping(read_columns(path), label_fields, overrides, source=str(path))
-    guard = DuplicateIdGuard(path)
     tickets: list[Ticket] = []
-    for frame in iter_export(path, chunk_rows=chunk_rows):
-        first_row = len(tickets) + 1
-        chunk = tickets_from_frame(frame, mapping, source=str(path), first_row=first_row)
-        guard.check(chunk, first_row=first_row)
-        tickets.extend(chunk)
+    with DuplicateIdGuard(path) as guard:
+        for frame in iter_export(path, chunk_rows=chunk_rows):
+            first_row = len(tickets) + 1
+            chunk = tickets_from_frame(frame, mapping, source=str(path), first_row=first_row)
+            guard.check(chunk, first_row=first_row)
+            tickets.extend(chunk)
     return tickets, mapping

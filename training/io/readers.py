@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from classifier.errors import ExportFormatError
 from classifier.records import Ticket
+from training.io.id_guard import DuplicateIdGuard
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ _DELIMITERS = ",;\t|"
 _SNIFF_BYTES = 64 * 1024
 _JSONL_HEADER_RECORDS = 1000
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+# JSON's \uXXXX escapes can spell a lone UTF-16 surrogate, which no output format can store.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _delimiter_name(delimiter: str) -> str:
@@ -200,8 +204,27 @@ def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def _jsonl_records(path: Path, encoding: str) -> Iterator[dict[str, str]]:
+def _without_surrogates(record: dict[str, str], path: Path, row: int, warn: bool) -> dict[str, str]:
+    """Lone surrogates replaced with U+FFFD, so every output format can store the text."""
+    repaired = {_SURROGATE.sub("\ufffd", k): _SURROGATE.sub("\ufffd", v) for k, v in record.items()}
+    if warn and repaired != record:
+        field = next(
+            _SURROGATE.sub("\ufffd", k) for k, v in record.items() if _SURROGATE.search(k + v)
+        )
+        logger.warning(
+            "%s, row %d, field '%s': a \\uXXXX escape spells a lone UTF-16 surrogate, which "
+            "UTF-8 cannot encode; it and any later ones in this file are replaced with U+FFFD",
+            path,
+            row,
+            field,
+        )
+    return repaired
+
+
+def _jsonl_records(path: Path, encoding: str, *, warn: bool = True) -> Iterator[dict[str, str]]:
+    """The file's records, flattened; lone surrogates replaced (a warning names the first)."""
     row = 0
+    warned = not warn
     with path.open("rb") as handle:
         for line, raw in enumerate(handle, start=1):
             if line == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -222,7 +245,12 @@ def _jsonl_records(path: Path, encoding: str) -> Iterator[dict[str, str]]:
                 kind = type(record).__name__
                 message = f"line {line} is a JSON {kind}, expected an object per line"
                 raise ExportFormatError(message, file=path, row=row)
-            yield _flatten(record)
+            flat = _flatten(record)
+            if _SURROGATE_ESCAPE.search(raw):
+                repaired = _without_surrogates(flat, path, row, not warned)
+                warned = warned or repaired != flat
+                flat = repaired
+            yield flat
 
 
 def _jsonl_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[pd.DataFrame]:
@@ -374,7 +402,8 @@ def read_columns(
         return list(_flat_table(_parquet_file(path).schema_arrow.empty_table()).column_names)
     if kind == "jsonl":
         keys: dict[str, None] = {}
-        for record in itertools.islice(_jsonl_records(path, encoding), _JSONL_HEADER_RECORDS):
+        records = _jsonl_records(path, encoding, warn=False)  # iter_export warns
+        for record in itertools.islice(records, _JSONL_HEADER_RECORDS):
             keys.update(dict.fromkeys(record))
         if not keys:
             raise ExportFormatError("no tickets: the file has no JSON records", file=path)
@@ -395,36 +424,7 @@ def count_rows(path: str | Path, *, delimiter: str | None = None, encoding: str 
     return sum(len(chunk) for chunk in chunks)
 
 
-class DuplicateIdGuard:
-    """Catches a ticket id seen twice in one export (one file or several); feed it every chunk's
-    tickets in order. The one duplicate-id check: reading, local and Ray labeling all use it."""
-
-    def __init__(self, source: str | Path) -> None:
-        self.source = str(source)
-        self._first_seen: dict[str, tuple[str, int]] = {}
-
-    def check(self, tickets: Sequence[Ticket], *, first_row: int) -> None:
-        """Raise `ExportFormatError` naming both rows if an id was seen before in this export."""
-        self.check_ids([ticket.id for ticket in tickets], first_row=first_row)
-
-    def check_ids(self, ids: Iterable[str], *, first_row: int, source: str | None = None) -> None:
-        """`check` for bare ticket ids from file `source` of the export (default: `self.source`)."""
-        here = self.source if source is None else source
-        seen = self._first_seen
-        for row, ticket_id in enumerate(ids, start=first_row):
-            earlier = seen.setdefault(ticket_id, (here, row))
-            if earlier != (here, row):
-                file, earlier_row = earlier
-                rows = (
-                    f"rows {earlier_row} and {row}"
-                    if file == here
-                    else f"row {earlier_row} of {file} and row {row}"
-                )
-                raise ExportFormatError(
-                    f"duplicate ticket id '{ticket_id}' in {rows}", file=here, row=row, field="id"
-                )
-
-
 def check_unique_ids(tickets: Sequence[Ticket], *, source: str | Path, first_row: int = 1) -> None:
     """Raise `ExportFormatError` if any ticket id repeats within `tickets`."""
-    DuplicateIdGuard(source).check(tickets, first_row=first_row)
+    with DuplicateIdGuard(source) as guard:
+        guard.check(tickets, first_row=first_row)

@@ -5,15 +5,20 @@ the output. A rerun of the same job skips parts already on disk; when every part
 joined into the output (again temp file + rename), so the output is either the previous file or
 the complete new one, never half of it. With `workers` > 1 the chunks are predicted in that many
 processes (each loads the model once), parts written in order as they finish.
+
+An output folder that cannot be written and a disk that fills up are one-line `LabelOutputError`s;
+a part cut short by a full disk is removed, so rerunning the same command resumes cleanly.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import multiprocessing
 import os
 import shutil
+import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -26,11 +31,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from classifier.errors import ExportFormatError
+from classifier.errors import ExportFormatError, TicketlensError
 from classifier.predictor import TicketClassifier
 from classifier.records import NO_LABEL, Ticket
 from training.io.columns import detect_mapping, tickets_from_frame
-from training.io.readers import DuplicateIdGuard, count_rows, iter_export, read_columns
+from training.io.id_guard import DuplicateIdGuard
+from training.io.readers import count_rows, iter_export, read_columns
 from training.labeling.core import (
     is_same_job,
     job_identity,
@@ -43,6 +49,12 @@ logger = logging.getLogger(__name__)
 
 OUTPUT_FORMATS = (".csv", ".jsonl", ".parquet")
 _JOB_FILE = "job.json"
+_IDS_FILE = "ids.sqlite"
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class LabelOutputError(TicketlensError):
+    """The output cannot be written: a folder without write access, a full disk."""
 
 
 @dataclass
@@ -57,6 +69,39 @@ class LabelSummary:
 
 def work_dir_for(output: Path) -> Path:
     return output.parent / f".{output.name}.ticketlens-partial"
+
+
+def check_output_writable(output: Path) -> None:
+    """Raise `LabelOutputError` unless a file can be created in `output`'s folder (made if new).
+
+    A real file is created and removed: permission bits do not tell (root, ACLs, read-only mounts).
+    """
+    folder = output.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise LabelOutputError(
+            f"cannot write the output folder {folder} ({reason}); choose another --output",
+            file=output,
+        ) from None
+
+
+@contextmanager
+def _disk_full_as_one_line(output: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL and "No space left on device" not in str(exc):
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        raise LabelOutputError(
+            f"the disk is full{where}; free some space, then rerun the same command: it resumes "
+            "from the chunks already written",
+            file=output,
+        ) from None
 
 
 def _prepare_work_dir(work: Path, identity: dict[str, Any]) -> None:
@@ -76,8 +121,12 @@ def _prepare_work_dir(work: Path, identity: dict[str, Any]) -> None:
 
 def _write_part(frame: pd.DataFrame, part: Path) -> None:
     temporary = part.with_suffix(".tmp")
-    frame.to_parquet(temporary, index=False)
-    os.replace(temporary, part)
+    try:
+        frame.to_parquet(temporary, index=False)
+        os.replace(temporary, part)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _parts(work: Path) -> list[Path]:
@@ -139,7 +188,7 @@ def label_export(
             f"unsupported output format '{output.suffix}'; use one of {', '.join(OUTPUT_FORMATS)}",
             file=output,
         )
-    output.parent.mkdir(parents=True, exist_ok=True)
+    check_output_writable(output)
     overrides = dict(mapping_overrides or {})
     mapping = detect_mapping(read_columns(source), [], overrides, source=str(source))
     total = count_rows(source)
@@ -147,10 +196,7 @@ def label_export(
         on_start(total)
     work = work_dir_for(output)
     identity = job_identity([local_input(source)], classifier.version, chunk_rows, overrides)
-    _prepare_work_dir(work, identity)
-
     summary = LabelSummary()
-    guard = DuplicateIdGuard(source)
     pending: deque[tuple[Future[pd.DataFrame], pd.DataFrame, Path]] = deque()
 
     def finish_oldest() -> None:
@@ -159,26 +205,33 @@ def label_export(
         if on_progress is not None:
             on_progress(len(frame))
 
-    with _chunk_predictor(classifier, workers, load) as predict:
-        for index, (first_row, frame) in enumerate(
-            _numbered(iter_export(source, chunk_rows=chunk_rows))
+    with _disk_full_as_one_line(output):
+        _prepare_work_dir(work, identity)
+        with (
+            DuplicateIdGuard(source, database=work / _IDS_FILE) as guard,
+            _chunk_predictor(classifier, workers, load) as predict,
         ):
-            tickets = tickets_from_frame(frame, mapping, source=str(source), first_row=first_row)
-            guard.check(tickets, first_row=first_row)
-            part = work / f"part-{index:06d}.parquet"
-            if part.exists():
-                summary.chunks_resumed += 1
-                if on_progress is not None:
-                    on_progress(len(frame))
-                continue
-            pending.append((predict(tickets, frame.index), frame, part))
-            # Two chunks per worker process in flight, one in-process: memory stays flat and a
-            # killed job loses at most those.
-            while len(pending) > (2 * workers if workers > 1 else 1):
+            for index, (first_row, frame) in enumerate(
+                _numbered(iter_export(source, chunk_rows=chunk_rows))
+            ):
+                tickets = tickets_from_frame(
+                    frame, mapping, source=str(source), first_row=first_row
+                )
+                guard.check(tickets, first_row=first_row)
+                part = work / f"part-{index:06d}.parquet"
+                if part.exists():
+                    summary.chunks_resumed += 1
+                    if on_progress is not None:
+                        on_progress(len(frame))
+                    continue
+                pending.append((predict(tickets, frame.index), frame, part))
+                # Two chunks per worker process in flight, one in-process: memory stays flat and
+                # a killed job loses at most those.
+                while len(pending) > (2 * workers if workers > 1 else 1):
+                    finish_oldest()
+            while pending:
                 finish_oldest()
-        while pending:
-            finish_oldest()
-    _assemble(_parts(work), output, summary, classifier.fields)
+        _assemble(_parts(work), output, summary, classifier.fields)
     shutil.rmtree(work)
     return summary
 

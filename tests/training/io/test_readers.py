@@ -224,3 +224,25 @@ def test_count_rows_counts_records_not_lines(tmp_path: Path) -> None:
     assert count_rows(path) == 3
     assert count_rows(_write(tmp_path / "t.jsonl", ROWS)) == 3
     assert count_rows(_write(tmp_path / "t.parquet", ROWS)) == 3
+
+
+def test_a_lone_surrogate_in_json_lines_is_replaced_and_named_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = [
+        {**ROWS[0], "body": "refund \ud800 please"},
+        {**ROWS[1], "subject": "smile \U0001f600"},  # an escaped pair (\ud83d\ude00) is valid
+        {**ROWS[2], "body": "\udfff"},
+    ]
+    path = _write(tmp_path / "t.jsonl", rows)  # json.dumps writes the \uXXXX escapes
+    assert "\\ud800" in path.read_text()
+    with caplog.at_level("WARNING", logger="training.io.readers"):
+        assert "body" in read_columns(path)
+        (frame,) = iter_export(path)
+    assert frame["body"].tolist()[::2] == ["refund \ufffd please", "\ufffd"]
+    assert frame["subject"][1] == "smile \U0001f600"
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1
+    assert f"{path}, row 1, field 'body'" in warnings[0] and "U+FFFD" in warnings[0]
+    frame.to_csv(tmp_path / "out.csv")  # every output format can now store the text
+    frame.to_parquet(tmp_path / "out.parquet")

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from classifier import errors as error_types
 from classifier.errors import TicketlensError
-from training.io.readers import DuplicateIdGuard
+from training.io.id_guard import DuplicateIdGuard
 from training.io.shards import InputFile, Shard
 from training.labeling.core import is_same_job
 
@@ -120,15 +120,15 @@ def check_unique_ids(
     id_columns: Sequence[str | None],
 ) -> None:
     """Raise `ExportFormatError` naming the rows if a ticket id occurs twice in the export."""
-    guard = DuplicateIdGuard(inputs[0].uri if inputs else folder)
-    for shard in shards:  # in plan order: the rows of each file, file after file
-        column = id_columns[shard.file_index]
-        if column is None:  # generated ids (`row-17`) are unique within a file
-            continue
-        with fs.open_input_file(f"{folder}/{shard.name}") as handle:
-            ids = pq.read_table(handle, columns=[column]).column(0).to_pylist()
-        guard.check_ids(
-            ("" if i is None else str(i).strip() for i in ids),  # as `tickets_from_frame` reads
-            first_row=shard.first_row,
-            source=inputs[shard.file_index].uri,
-        )
+    with DuplicateIdGuard(inputs[0].uri if inputs else folder) as guard:
+        for shard in shards:  # in plan order: the rows of each file, file after file
+            column = id_columns[shard.file_index]
+            if column is None:  # generated ids (`row-17`) are unique within a file
+                continue
+            with fs.open_input_file(f"{folder}/{shard.name}") as handle:
+                ids = pq.read_table(handle, columns=[column]).column(0).to_pylist()
+            guard.check_ids(
+                ("" if i is None else str(i).strip() for i in ids),  # as `tickets_from_frame`
+                first_row=shard.first_row,
+                source=inputs[shard.file_index].uri,
+            )
