@@ -43,7 +43,7 @@ from training.cli.scale_out import (
     label_on_ray,
     use_ray,
 )
-from training.labeling.local import LabelSummary, label_export
+from training.labeling.local import LabelSummary, check_output_writable, label_export
 
 
 def _share_tables(summary: LabelSummary) -> list[Table]:
@@ -127,6 +127,7 @@ def label_command(
             shard_rows=chunk_rows or RAY_SHARD_ROWS,
         )
         return
+    check_output_writable(Path(output))  # before a model load that may take seconds
     classifier = load_classifier(model, cache_dir, no_cache, backend)
     columns_progress = (
         TextColumn("[progress.description]{task.description}"),
