@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from classifier.bundle.manifest import Manifest
+from classifier.bundle.manifest import FieldManifest, Manifest
 from classifier.bundle.store import load_bundle
 from classifier.embedders.base import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL
 from classifier.errors import TicketlensError
@@ -39,7 +39,37 @@ from training.io.export import read_tickets
 from training.io.taxonomy import check_labels, load_taxonomy, raise_for_unknown
 
 
-def _cv_table(manifest: Manifest) -> list[Table]:
+WEAK_F1 = 0.6
+"""Classes under this cross-validated F1 are listed after the table, with why."""
+FEW_TICKETS = 20
+
+
+def _why_weak(support: int, confusion: tuple[str, int] | None) -> str:
+    reasons = [f"only {support} training tickets"] if support < FEW_TICKETS else []
+    if confusion is not None:
+        reasons.append(f"confused with {confusion[0]} ({confusion[1]} of {support})")
+    return "; ".join(reasons) or "low precision: other classes are predicted as it"
+
+
+def _weak_table(
+    name: str, entry: FieldManifest, confusions: dict[str, tuple[str, int]]
+) -> Table | None:
+    weak = sorted((m.f1, label, m) for label, m in entry.cv_per_category.items() if m.f1 < WEAK_F1)
+    if not weak:
+        return None
+    table = Table(title=f"{name}: weak classes (cross-validated F1 under {WEAK_F1})")
+    for column in ("label", "F1", "support", "why"):
+        table.add_column(column, justify="right" if column in ("F1", "support") else "left")
+    for f1, label, metrics in weak:
+        why = _why_weak(metrics.support, confusions.get(label))
+        table.add_row(label, f"{f1:.3f}", str(metrics.support), why)
+    return table
+
+
+def _cv_table(
+    manifest: Manifest, confusions: dict[str, dict[str, tuple[str, int]]] | None = None
+) -> list[Table]:
+    """Per field, the cross-validated table, then its weak classes (confusions when known)."""
     tables = []
     for name, entry in manifest.fields.items():
         table = Table(
@@ -73,6 +103,9 @@ def _cv_table(manifest: Manifest) -> list[Table]:
                 )
             table.add_row(*cells)
         tables.append(table)
+        weak = _weak_table(name, entry, (confusions or {}).get(name, {}))
+        if weak is not None:
+            tables.append(weak)
     return tables
 
 
@@ -199,7 +232,7 @@ def train_command(
     started = time.perf_counter()
     with console.status(f"embedding {len(tickets)} tickets and fitting {', '.join(fields)}…"):
         result = train(tickets, embedder, config, models_dir=models_dir, source=str(export))
-    for table in _cv_table(result.manifest):
+    for table in _cv_table(result.manifest, result.confusions):
         console.print(table)
     console.print(
         f"bundle [bold]{result.manifest.name}[/] saved to {result.bundle_path} "

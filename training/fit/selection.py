@@ -92,7 +92,8 @@ def _fold_proba(
 def _score(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, criterion: str) -> float:
     """Higher is better: out-of-fold macro-F1, or negated log-loss."""
     if criterion == "log_loss":
-        return -float(log_loss(y, np.clip(proba, 1e-15, 1.0), labels=classes))
+        # float32 features give float32 probabilities: renormalised for log_loss's sum check.
+        return -float(log_loss(y, proba / proba.sum(axis=1, keepdims=True), labels=classes))
     predicted = classes[proba.argmax(axis=1)]
     return float(f1_score(y, predicted, average="macro", zero_division=0))
 

@@ -1,0 +1,194 @@
+"""Long-tail section of the accuracy benchmark: the baselines and ticketlens' heads, side by side.
+
+For each profile in bench/long_tail_data.py and each seed, the training split is subsampled to a
+Zipf-like class profile and every method is tested on the whole (balanced) test split. Reported:
+macro-F1, accuracy, the mean per-class F1 of each training-frequency bin, the training seconds
+(embeddings cached, so the embedding pass is not counted) and, for ticketlens, the
+cross-validated macro-F1 its bundle reports (to compare with the test figure: no vocabulary leak).
+
+    python bench/accuracy.py --long-tail                  # all methods, all seeds; writes docs
+    python -m bench.long_tail --seeds 0 --methods tfidf_svm,default   # a look; writes nothing
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+from bench.long_tail_data import (
+    PROFILES,
+    SEEDS,
+    Profile,
+    Split,
+    cached_embedder,
+    long_tail_rows,
+    read_split,
+    subset,
+)
+from classifier.features import make_text_features
+from training.fit.heads import HeadConfig
+from training.fit.train import TicketModel, TrainConfig
+
+BINS = (("tail (5-20)", 5, 20), ("mid (21-99)", 21, 99), ("head (100+)", 100, 10**9))
+TICKETLENS = {
+    "default": HeadConfig(),
+    "previous": HeadConfig(class_weight=None, criterion="log_loss"),
+    "macro_f1_unweighted": HeadConfig(class_weight=None),
+    "log_loss_balanced": HeadConfig(criterion="log_loss"),
+}
+METHODS = ("tfidf_svm", "embedding_lr", *TICKETLENS)
+TITLES = {
+    "tfidf_svm": "(a) TF-IDF word+char + LinearSVC",
+    "embedding_lr": "(b) frozen MiniLM + LogisticRegression",
+    "default": "(c) ticketlens default (C by macro-F1, balanced)",
+    "previous": "ticketlens, previous default (C by log-loss, unweighted)",
+    "macro_f1_unweighted": "ticketlens, C by macro-F1, unweighted",
+    "log_loss_balanced": "ticketlens, C by log-loss, balanced",
+}
+RESULTS_KEY = "long_tail"
+
+Run = Callable[[Split, Split, Any, str], tuple[np.ndarray, float | None]]
+
+
+def _baseline(name: str) -> Run:
+    def run(
+        train: Split, test: Split, embedder: Any, label: str
+    ) -> tuple[np.ndarray, float | None]:
+        if name == "tfidf_svm":
+            model = make_pipeline(make_text_features(), LinearSVC())
+            model.fit(train.texts, train.labels.astype(str))
+            return model.predict(test.texts), None
+        lr = LogisticRegression(max_iter=2000)
+        lr.fit(embedder.encode(train.texts), train.labels.astype(str))
+        return lr.predict(embedder.encode(test.texts)), None
+
+    return run
+
+
+def _ticketlens(head: HeadConfig) -> Run:
+    def run(
+        train: Split, test: Split, embedder: Any, label: str
+    ) -> tuple[np.ndarray, float | None]:
+        config = TrainConfig(fields=(label,), head=head, name="long-tail", make_current=False)
+        model = TicketModel(embedder, config).fit(train.tickets)
+        predicted = [p.fields[label].label for p in model.predict(test.tickets)]
+        cv = model.classifier_.manifest.fields[label].cv_macro_f1
+        return np.asarray(predicted, dtype=object), cv
+
+    return run
+
+
+def _runner(method: str) -> Run:
+    return _ticketlens(TICKETLENS[method]) if method in TICKETLENS else _baseline(method)
+
+
+def _bins(train: Split, test: Split, predicted: np.ndarray) -> dict[str, float]:
+    classes, counts = np.unique(train.labels.astype(str), return_counts=True)
+    truth = test.labels.astype(str)
+    per_class = f1_score(
+        truth, predicted.astype(str), labels=classes, average=None, zero_division=0
+    )
+    return {
+        f"F1 {name}": float(np.mean(per_class[(counts >= low) & (counts <= high)]))
+        for name, low, high in BINS
+        if ((counts >= low) & (counts <= high)).any()
+    }
+
+
+def run(seeds: tuple[int, ...], methods: tuple[str, ...]) -> list[dict[str, Any]]:
+    embedder = cached_embedder()
+    rows = []
+    for profile in PROFILES:
+        full_train, test = read_split(profile, "train"), read_split(profile, "test")
+        for seed in seeds:
+            train = subset(full_train, long_tail_rows(full_train.labels, profile, seed))
+            for method in methods:
+                started = time.perf_counter()
+                predicted, cv = _runner(method)(train, test, embedder, profile.label)
+                seconds = time.perf_counter() - started
+                truth = test.labels.astype(str)
+                row = {
+                    "data set": profile.dataset,
+                    "label": profile.label,
+                    "seed": seed,
+                    "method": TITLES.get(method, f"ticketlens: {method}"),
+                    "train rows": len(train.texts),
+                    "classes": len(set(train.labels.tolist())),
+                    "macro-F1": float(f1_score(truth, predicted.astype(str), average="macro")),
+                    "accuracy": float(accuracy_score(truth, predicted.astype(str))),
+                    **_bins(train, test, predicted),
+                    "CV macro-F1": cv,
+                    "train s (cached embeddings)": seconds,
+                }
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Mean over the seeds of each (data set, method)."""
+    frame = pd.DataFrame(rows)
+    numeric = [
+        c for c in frame.columns if c.startswith(("macro", "accuracy", "F1", "CV", "train s"))
+    ]
+    table = frame.groupby(["data set", "method"], sort=False)[numeric].mean().reset_index()
+    seeds = frame.groupby(["data set", "method"], sort=False)["seed"].nunique().to_numpy()
+    table.insert(2, "seeds", seeds)
+    return table
+
+
+def profile_line(profile: Profile) -> str:
+    return (
+        f"`{profile.dataset}` `{profile.label}`: class at rank r gets "
+        f"clip(round({profile.head} / r^{profile.exponent}), {profile.floor}, available)"
+    )
+
+
+def report(rows: list[dict[str, Any]], command: str) -> str:
+    table = summary(rows).round(3)
+    stamp = rows[0].get("measured", ""), rows[0].get("load avg", "")
+    lines = [
+        f"Measured {stamp[0]}, load average {stamp[1]} (2 shared cores), `{command}`.",
+        "Training splits subsampled to a Zipf-like profile (classes shuffled per seed), tested on",
+        "the whole balanced test split; F1 per bin is the mean per-class F1 of the classes with",
+        "that many training tickets. Seconds exclude the embedding pass (cached).",
+        "",
+        *(f"- {profile_line(p)}" for p in PROFILES),
+        "",
+        table.to_markdown(index=False),
+    ]
+    return "\n".join(lines)
+
+
+def stamp(rows: list[dict[str, Any]], command: str) -> list[dict[str, Any]]:
+    extra = {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load avg": round(os.getloadavg()[0], 1),
+        "command": command,
+    }
+    return [row | extra for row in rows]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser.add_argument("--methods", default=",".join(METHODS))
+    args = parser.parse_args(argv)
+    seeds = tuple(int(s) for s in args.seeds.split(","))
+    rows = run(seeds, tuple(args.methods.split(",")))
+    print(summary(rows).round(3).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

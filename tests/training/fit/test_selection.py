@@ -1,0 +1,68 @@
+"""Choosing C and the embedding weight: rare classes kept, the vocabulary fitted inside folds."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, make_union
+
+from training.fit.heads import HeadConfig
+from training.fit.selection import FieldData, fit_heads
+
+
+def _imbalanced() -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Two big classes and a rare one (8 rows) lying close to the first big one."""
+    rng = np.random.default_rng(0)
+    basis = np.eye(16)
+    centers = {"big-a": basis[0], "big-b": basis[1], "rare": 0.9 * basis[0] + 0.4 * basis[2]}
+    sizes = {"big-a": 300, "big-b": 300, "rare": 8}
+    vectors = np.vstack(
+        [centers[c] + rng.normal(0, 0.3, (n, 16)) for c, n in sizes.items()]
+    ).astype(np.float32)
+    labels = np.asarray([c for c, n in sizes.items() for _ in range(n)], dtype=object)
+    return [f"t{i}" for i in range(len(labels))], vectors, labels
+
+
+def _rare_predictions(config: HeadConfig) -> tuple[int, int]:
+    texts, vectors, labels = _imbalanced()
+    field = {"f": FieldData(list(range(len(labels))), labels)}
+    _, _, heads = fit_heads(texts, vectors, field, None, (1.0,), config)
+    head = heads["f"]
+    predicted = np.asarray(head.classes)[head.cv_proba.argmax(axis=1)]
+    return int((predicted == "rare").sum()), int(
+        ((predicted == "rare") & (head.cv_labels == "rare")).sum()
+    )
+
+
+def test_the_rare_class_the_old_criterion_never_predicts_is_kept() -> None:
+    Cs = (0.1, 1.0, 10.0)
+    old = HeadConfig(Cs=Cs, class_weight=None, criterion="log_loss")
+    assert _rare_predictions(old) == (0, 0)
+    predicted, right = _rare_predictions(HeadConfig(Cs=Cs))
+    assert right >= 4 and predicted >= right
+
+
+def test_the_vocabulary_of_each_fold_never_sees_its_held_out_rows() -> None:
+    labels = np.asarray(["x", "y"] * 30, dtype=object)
+    # Every text has a term of its own: a fold's vectorizer knows it only if it saw that row.
+    texts = [f"{label} common own{i}" for i, label in enumerate(labels)]
+    vectors = np.random.default_rng(1).normal(size=(len(texts), 8)).astype(np.float32)
+    made: list[FeatureUnion] = []
+
+    def make_features() -> FeatureUnion:
+        made.append(make_union(TfidfVectorizer()))
+        return made[-1]
+
+    config = HeadConfig(Cs=(1.0,), cv_folds=3)
+    field = {"f": FieldData(list(range(len(texts))), labels)}
+    fit_heads(texts, vectors, field, make_features, (0.5, 1.0), config)
+    assert len(made) == config.cv_folds + 1  # one per fold, then one on all rows
+    own = {f"own{i}" for i in range(len(texts))}
+    unseen = Counter(
+        term for union in made[:-1] for term in own - set(union.transformer_list[0][1].vocabulary_)
+    )
+    # Each row is held out by exactly one fold, and only that fold lacks its term.
+    assert set(unseen) == own and set(unseen.values()) == {1}
+    assert own <= set(made[-1].transformer_list[0][1].vocabulary_)
