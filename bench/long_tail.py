@@ -7,7 +7,8 @@ macro-F1, accuracy, the mean per-class F1 of each training-frequency bin, the tr
 cross-validated macro-F1 its bundle reports (to compare with the test figure: no vocabulary leak).
 
     python bench/accuracy.py --long-tail                  # all methods, all seeds; writes docs
-    python -m bench.long_tail --seeds 0 --methods tfidf_svm,default   # a look; writes nothing
+    python -m bench.long_tail --seeds 0 --methods tfidf_svm,default   # a look; add --write
+    # methods: tfidf_svm, embedding_lr, default, previous, macro_f1_unweighted, log_loss_balanced
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +30,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
+from bench.docs_section import write_section
 from bench.long_tail_data import (
     PROFILES,
     SEEDS,
@@ -57,6 +62,7 @@ TITLES = {
     "log_loss_balanced": "ticketlens, C by log-loss, balanced",
 }
 RESULTS_KEY = "long_tail"
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "accuracy-results.json"
 
 Run = Callable[[Split, Split, Any, str], tuple[np.ndarray, float | None]]
 
@@ -155,7 +161,7 @@ def profile_line(profile: Profile) -> str:
     )
 
 
-def report(rows: list[dict[str, Any]], command: str) -> str:
+def report(rows: list[dict[str, Any]], command: str, notes: str = "") -> str:
     table = summary(rows).round(3)
     stamp = rows[0].get("measured", ""), rows[0].get("load avg", "")
     lines = [
@@ -167,6 +173,7 @@ def report(rows: list[dict[str, Any]], command: str) -> str:
         *(f"- {profile_line(p)}" for p in PROFILES),
         "",
         table.to_markdown(index=False),
+        *(["", notes] if notes else []),
     ]
     return "\n".join(lines)
 
@@ -180,14 +187,26 @@ def stamp(rows: list[dict[str, Any]], command: str) -> list[dict[str, Any]]:
     return [row | extra for row in rows]
 
 
+def publish(rows: list[dict[str, Any]], command: str, notes: str = "") -> None:
+    """Store the rows under "long_tail" in docs/accuracy-results.json and rewrite the section."""
+    stamped = stamp(rows, command)
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results[RESULTS_KEY] = stamped
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    write_section("long-tail", report(stamped, command, notes), heading="## Long-tailed taxonomies")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--write", action="store_true", help="store the rows and rewrite docs")
     args = parser.parse_args(argv)
     seeds = tuple(int(s) for s in args.seeds.split(","))
     rows = run(seeds, tuple(args.methods.split(",")))
     print(summary(rows).round(3).to_string(index=False))
+    if args.write:
+        publish(rows, shlex.join(["python", "-m", "bench.long_tail", *(argv or sys.argv[1:])]))
 
 
 if __name__ == "__main__":

@@ -66,9 +66,7 @@ def class_sizes(available: dict[str, int], profile: Profile, seed: int) -> dict[
     order = sorted(available)
     np.random.default_rng(seed).shuffle(order)
     return {
-        c: int(
-            np.clip(round(profile.head / r**profile.exponent), profile.floor, available[c])
-        )
+        c: int(np.clip(round(profile.head / r**profile.exponent), profile.floor, available[c]))
         for r, c in enumerate(order, start=1)
     }
 
