@@ -12,6 +12,7 @@ and the fast pipeline. Rows go to docs/accuracy-results.json and the tables to d
     python bench/accuracy.py --only banking77    # one data set (the speed section is kept)
     python bench/accuracy.py --quick 400         # smoke run on a slice; writes nothing
     python bench/accuracy.py --skip-speed        # data sets only; --speed-only: the speed part
+    python bench/accuracy.py --long-tail         # the long-tailed section only (bench/long_tail.py)
 """
 
 from __future__ import annotations
@@ -165,7 +166,15 @@ def main() -> None:
         "--speed-only", action="store_true", help="run the speed section only; keep the data sets"
     )
     parser.add_argument("--table-only", action="store_true", help="rewrite docs from stored rows")
+    parser.add_argument(
+        "--long-tail", action="store_true", help="run the long-tailed section (bench/long_tail.py)"
+    )
     args = parser.parse_args()
+    if args.long_tail:
+        from bench import long_tail
+
+        long_tail.main(["--write"])
+        return
     if args.table_only:
         write_report(json.loads(RESULTS.read_text()))
         return
