@@ -126,6 +126,7 @@ class Tally:
     acknowledged: set[str] = field(default_factory=set)
     refused_503: int = 0
     innocent_failed: int = 0
+    no_answer: int = 0
     poison_sent: int = 0
     poison_refused: int = 0
     slowest_ok_s: float = 0.0
@@ -172,9 +173,8 @@ async def _traffic(
                         f"{base}/classify", content=content,
                         headers={**AUTH, "Content-Type": "application/json"},
                     )  # fmt: skip
-                except httpx.HTTPError:
-                    if not poison:
-                        tally.innocent_failed += 1
+                except httpx.HTTPError:  # no answer (the server is dead): nothing acknowledged
+                    tally.no_answer += 1
                     await asyncio.sleep(0.05)
                     continue
                 took = time.monotonic() - started
@@ -303,6 +303,7 @@ async def run_scenario(name: str, work: Path, model: Path, pg: str) -> dict[str,
         "duplicated": duplicated,
         "innocent_failed": tally.innocent_failed,
         "503": tally.refused_503,
+        "no_answer": tally.no_answer,
         "poison_422": f"{tally.poison_refused}/{tally.poison_sent}",
         "slowest_200_s": round(tally.slowest_ok_s, 2),
         "200s_over_1s": tally.slow_ok,
@@ -312,6 +313,7 @@ async def run_scenario(name: str, work: Path, model: Path, pg: str) -> dict[str,
 
 COLUMNS = [
     "scenario", "acknowledged", "rows", "ack_missing", "duplicated", "innocent_failed", "503",
+    "no_answer",
     "poison_422", "slowest_200_s", "200s_over_1s", "drained_s",
 ]  # fmt: skip
 
