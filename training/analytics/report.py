@@ -17,11 +17,15 @@ from training.analytics.accounts import (
     silent_accounts,
     tickets_per_active,
 )
+from training.analytics.events import SpikeEvent, group_spikes
 from training.analytics.frame import TicketFrame
+from training.analytics.joined import JoinConfig, Readings, build_readings
 from training.analytics.roadmap import Recurring, recurring_top
+from training.analytics.segments import has_activity
 from training.analytics.service_levels import service_levels
 from training.analytics.spikes import Spike, SpikeConfig, detect_spikes
 from training.analytics.trends import Trend, TrendConfig, trends
+from training.analytics.usage import active_from_usage
 from training.analytics.weekly import counts, shares, totals
 
 
@@ -32,6 +36,7 @@ class ReportConfig:
     quiet_weeks: int = 6
     active_lookback: int = DEFAULT_LOOKBACK
     accounts_file: Path | None = None
+    join: JoinConfig = field(default_factory=JoinConfig)
 
 
 @dataclass
@@ -60,11 +65,17 @@ class AnalyticsReport:
     silent: list[SilentAccount]
     pair_spikes: list[Spike]
     pair_roadmap: list[Recurring]
+    readings: Readings = field(default_factory=Readings)
 
     @property
     def all_spikes(self) -> list[Spike]:
         found = [s for r in self.fields.values() for s in r.spikes] + self.pair_spikes
         return sorted(found, key=lambda s: (s.week_index, s.dimension, s.cell))
+
+    @property
+    def events(self) -> list[SpikeEvent]:
+        """The spikes with the views of one event grouped into one line."""
+        return group_spikes(self.all_spikes)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view: windows as ISO dates, NaN as null."""
@@ -82,8 +93,10 @@ class AnalyticsReport:
                 },
                 "fields": {name: _field_dict(r) for name, r in self.fields.items()},
                 "spikes": [s.to_dict() for s in self.all_spikes],
+                "spike_events": [e.to_dict() for e in self.events],
                 "silent_accounts": [vars(s) for s in self.silent],
                 "roadmap_pairs": [r.to_dict() for r in self.pair_roadmap],
+                **self.readings.to_dict(),
             }
         )
 
@@ -142,9 +155,21 @@ def build_report(frame: TicketFrame, config: ReportConfig | None = None) -> Anal
             else pd.DataFrame(),
         )
     pair = frame.fields[:2] if len(frame.fields) >= 2 else []
-    if config.accounts_file is not None:
+    silent = silent_accounts(frame, config.quiet_weeks)
+    readings = build_readings(
+        frame,
+        config.join,
+        silent,
+        accounts_file=config.accounts_file,
+        quiet_weeks=config.quiet_weeks,
+        spikes=config.spikes,
+    )
+    if config.accounts_file is not None and has_activity(config.accounts_file):
         active = active_from_file(config.accounts_file, frame)
         definition = f"listed as active in {config.accounts_file}"
+    elif readings.usage is not None:
+        active = active_from_usage(readings.usage, frame)
+        definition = f"positive '{readings.usage.measure}' that week in {readings.usage.source}"
     else:
         active = active_from_tickets(frame, config.active_lookback)
         definition = (
@@ -159,7 +184,8 @@ def build_report(frame: TicketFrame, config: ReportConfig | None = None) -> Anal
         active_definition=definition,
         active_accounts=active,
         tickets_per_active=tickets_per_active(per_window, active),
-        silent=silent_accounts(frame, config.quiet_weeks),
+        silent=silent,
         pair_spikes=detect_spikes(frame, pair, config.spikes) if pair else [],
         pair_roadmap=recurring_top(counts(frame, *pair)) if pair else [],
+        readings=readings,
     )

@@ -1,0 +1,108 @@
+"""Segments: an accounts file's columns (vertical, geography, size, plan, journey stage — any)
+joined to the tickets, and every reading broken down by one of them (`--by COLUMN`).
+
+The accounts file has `account_id` and any other columns; `active_from`, `active_to` and `week`
+are activity columns (see `training.analytics.accounts`), the rest are segments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from classifier.errors import ExportFormatError
+from classifier.records import NO_LABEL
+from training.analytics.frame import TicketFrame
+from training.analytics.service_levels import SATISFIED
+from training.analytics.spikes import SpikeConfig, detect_spikes
+from training.analytics.urgent import UrgentFix, urgent_fixes
+from training.analytics.usage import Usage
+from training.io.readers import iter_export
+
+ACTIVITY_COLUMNS = ("active_from", "active_to", "week")
+NO_SEGMENT = "(not in accounts file)"
+
+
+def load_segments(path: Path) -> pd.DataFrame:
+    """The accounts file's segment columns, indexed by account_id (one row per account)."""
+    table = pd.concat(list(iter_export(path)), ignore_index=True)
+    if "account_id" not in table.columns:
+        raise ExportFormatError(
+            "no 'account_id' column in the accounts file", file=path, field="account_id"
+        )
+    table["account_id"] = table["account_id"].astype(str).str.strip()
+    segments = table.drop(columns=[c for c in ACTIVITY_COLUMNS if c in table.columns])
+    return segments.drop_duplicates("account_id").set_index("account_id")
+
+
+def has_activity(path: Path) -> bool:
+    """True when the accounts file says when each account was active."""
+    table = next(iter(iter_export(path, chunk_rows=1)))
+    return any(c in table.columns for c in ("active_from", "week"))
+
+
+@dataclass
+class SegmentBreakdown:
+    column: str
+    summary: pd.DataFrame
+    """Per segment value: accounts, tickets, share %, tickets per account, resolution, CSAT,
+    spikes."""
+    shares: dict[str, pd.DataFrame]
+    """Per label field: segment value × label, % of the segment's tickets."""
+    urgent: dict[str, list[UrgentFix]] = field(default_factory=dict)
+
+
+def segment_of(frame: TicketFrame, segments: pd.DataFrame, column: str) -> pd.Series:
+    """Each ticket's segment value (NO_SEGMENT for accounts the file does not list)."""
+    if column not in segments.columns:
+        raise ExportFormatError(
+            f"no segment column '{column}' in the accounts file; it has: "
+            f"{', '.join(segments.columns)} (choose one with --by)",
+            field=column,
+        )
+    values = frame.data["account_id"].map(segments[column].astype(str).str.strip())
+    return values.fillna(NO_SEGMENT).mask(values == "", NO_SEGMENT)
+
+
+def segment_breakdown(
+    frame: TicketFrame,
+    segments: pd.DataFrame,
+    column: str,
+    usage: Usage | None = None,
+    spikes: SpikeConfig | None = None,
+) -> SegmentBreakdown:
+    """Share, per-customer rate, spikes, resolution, CSAT and urgent fixes per segment value."""
+    frame.require("account_id")
+    segment = segment_of(frame, segments, column)
+    data = frame.data.assign(_segment=segment)
+    grouped = data.groupby("_segment")
+    summary = pd.DataFrame({"accounts": grouped["account_id"].nunique(), "tickets": grouped.size()})
+    summary["share_pct"] = 100 * summary["tickets"] / summary["tickets"].sum()
+    summary["tickets_per_account"] = summary["tickets"] / summary["accounts"]
+    if "resolution_hours" in data.columns:
+        summary["resolution_median_h"] = grouped["resolution_hours"].median()
+    if "csat" in data.columns:
+        summary["csat_mean"] = grouped["csat"].mean()
+        summary["satisfied_pct"] = grouped["csat"].apply(
+            lambda s: 100 * float((s.dropna() >= SATISFIED).mean()) if s.notna().any() else None
+        )
+    shares, urgent, spike_counts = {}, {}, {}
+    for name in frame.fields:
+        labelled = data[data[name] != NO_LABEL]
+        table = pd.crosstab(labelled["_segment"], labelled[name], normalize="index") * 100
+        shares[name] = table
+    for value, rows in grouped:
+        part = replace(frame, data=rows.drop(columns="_segment").reset_index(drop=True))
+        if "created_at" in part.data.columns and part.data["window"].nunique() >= 2:
+            spike_counts[value] = sum(
+                len(detect_spikes(part, [n], spikes or SpikeConfig())) for n in frame.fields
+            )
+        if usage is not None:
+            members = set(rows["account_id"].dropna())
+            mine = replace(usage, data=usage.data[usage.data["account_id"].isin(members)])
+            urgent[str(value)] = urgent_fixes(part, mine)[:3]
+    summary["spikes"] = pd.Series(spike_counts, dtype=float)
+    summary.index.name = column
+    return SegmentBreakdown(column, summary.sort_values("tickets", ascending=False), shares, urgent)
