@@ -64,20 +64,20 @@ TITLES = {
 RESULTS_KEY = "long_tail"
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "accuracy-results.json"
 
-Run = Callable[[Split, Split, Any, str], tuple[np.ndarray, float | None]]
+Run = Callable[[Split, Split, Any, str], tuple[np.ndarray, dict[str, float]]]
 
 
 def _baseline(name: str) -> Run:
     def run(
         train: Split, test: Split, embedder: Any, label: str
-    ) -> tuple[np.ndarray, float | None]:
+    ) -> tuple[np.ndarray, dict[str, float]]:
         if name == "tfidf_svm":
             model = make_pipeline(make_text_features(), LinearSVC())
             model.fit(train.texts, train.labels.astype(str))
-            return model.predict(test.texts), None
+            return model.predict(test.texts), {}
         lr = LogisticRegression(max_iter=2000)
         lr.fit(embedder.encode(train.texts), train.labels.astype(str))
-        return lr.predict(embedder.encode(test.texts)), None
+        return lr.predict(embedder.encode(test.texts)), {}
 
     return run
 
@@ -85,12 +85,18 @@ def _baseline(name: str) -> Run:
 def _ticketlens(head: HeadConfig) -> Run:
     def run(
         train: Split, test: Split, embedder: Any, label: str
-    ) -> tuple[np.ndarray, float | None]:
+    ) -> tuple[np.ndarray, dict[str, float]]:
         config = TrainConfig(fields=(label,), head=head, name="long-tail", make_current=False)
         model = TicketModel(embedder, config).fit(train.tickets)
         predicted = [p.fields[label].label for p in model.predict(test.tickets)]
-        cv = model.classifier_.manifest.fields[label].cv_macro_f1
-        return np.asarray(predicted, dtype=object), cv
+        manifest = model.classifier_.manifest
+        entry = manifest.fields[label]
+        chosen = {
+            "CV macro-F1": entry.cv_macro_f1,
+            "C": entry.regularization_C,
+            "embedding weight": manifest.embedding_weight,
+        }
+        return np.asarray(predicted, dtype=object), chosen
 
     return run
 
@@ -121,7 +127,7 @@ def run(seeds: tuple[int, ...], methods: tuple[str, ...]) -> list[dict[str, Any]
             train = subset(full_train, long_tail_rows(full_train.labels, profile, seed))
             for method in methods:
                 started = time.perf_counter()
-                predicted, cv = _runner(method)(train, test, embedder, profile.label)
+                predicted, chosen = _runner(method)(train, test, embedder, profile.label)
                 seconds = time.perf_counter() - started
                 truth = test.labels.astype(str)
                 row = {
@@ -134,7 +140,7 @@ def run(seeds: tuple[int, ...], methods: tuple[str, ...]) -> list[dict[str, Any]
                     "macro-F1": float(f1_score(truth, predicted.astype(str), average="macro")),
                     "accuracy": float(accuracy_score(truth, predicted.astype(str))),
                     **_bins(train, test, predicted),
-                    "CV macro-F1": cv,
+                    **chosen,
                     "train s (cached embeddings)": seconds,
                 }
                 rows.append(row)
