@@ -27,7 +27,7 @@ from pydantic import (
 
 from classifier.errors import ExportFormatError
 from classifier.records import MetadataValue, Ticket
-from training.io.dates import parse_dates
+from training.io.dates import ORDERS, parse_dates
 
 logger = logging.getLogger(__name__)
 _TICKETS = TypeAdapter(list[Ticket])
@@ -35,7 +35,9 @@ _TICKETS = TypeAdapter(list[Ticket])
 TicketField = Literal["id", "subject", "body", "text", "created_at", "account_id"]
 TICKET_FIELDS: tuple[str, ...] = get_args(TicketField)
 DEFAULT_LABEL_FIELDS = ("category", "feature")
-NUMERIC_METADATA = frozenset({"csat", "resolution_hours"})
+NUMERIC_METADATA = frozenset(
+    {"csat", "resolution_hours", "resolution_minutes", "resolution_seconds"}
+)
 
 # Header names recognised without a preset, best first; matched ignoring case, spaces, _ and -.
 _GENERIC: dict[str, tuple[str, ...]] = {
@@ -53,7 +55,14 @@ _GENERIC_METADATA: dict[str, tuple[str, ...]] = {
     "tier": ("tier", "plan", "customer tier"),
     "channel": ("channel", "source", "via"),
     "csat": ("csat", "satisfaction score", "satisfaction rating"),
-    "resolution_hours": ("resolution_hours", "resolution time (in hrs)"),
+    "resolution_hours": ("resolution_hours", "resolution time (in hrs)", "resolution time (hours)"),
+    "resolution_minutes": (
+        "resolution_minutes",
+        "full resolution time in minutes",
+        "resolution time (minutes)",
+    ),
+    "resolution_seconds": ("resolution_seconds", "resolution time (seconds)"),
+    "solved_at": ("solved_at", "solved at", "resolved_at", "resolved at", "resolved"),
     "priority": ("priority",),
     "status": ("status",),
 }
@@ -66,6 +75,8 @@ class Preset(BaseModel):
 
     columns: dict[str, tuple[str, ...]]
     metadata: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    date_format: str | None = None
+    """strftime format of the export's dates, tried first (cells it misses are parsed as usual)."""
 
 
 PRESETS: dict[str, Preset] = {
@@ -86,6 +97,8 @@ PRESETS: dict[str, Preset] = {
             "channel": ("Via", "via.channel"),  # API "via" is an object; JSONL flattens it
             "group": ("Group",),
             "csat": ("Satisfaction Score", "satisfaction_rating.score"),
+            "resolution_minutes": ("Full resolution time in minutes",),
+            "solved_at": ("Solved at", "solved_at"),
         },
     ),
     # Freshdesk "Export tickets" CSV. "Description" only appears when ticked in the export
@@ -105,6 +118,7 @@ PRESETS: dict[str, Preset] = {
             "channel": ("Source", "source"),
             "group": ("Group",),
             "resolution_hours": ("Resolution time (in hrs)",),
+            "solved_at": ("Resolved time", "resolved_at"),
         },
     ),
     # Jira Service Management CSV export. Custom fields are exported as "Custom field (Name)";
@@ -123,7 +137,9 @@ PRESETS: dict[str, Preset] = {
             "priority": ("Priority",),
             "status": ("Status",),
             "csat": ("Custom field (Satisfaction)", "Satisfaction"),
+            "solved_at": ("Resolved",),
         },
+        date_format="%d/%b/%y %I:%M %p",  # Jira's default: 05/Mar/24 2:22 PM
     ),
 }
 
@@ -154,6 +170,9 @@ class ColumnMapping(BaseModel):
     account_id: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     metadata: dict[str, str] = Field(default_factory=dict)
+    date_format: str | None = None
+    """`day-first`, `month-first` or a strftime format; None: settled from the data."""
+    preset: str | None = None
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -180,6 +199,7 @@ class _Overrides(BaseModel):
     columns: dict[TicketField, str | None] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
     metadata: list[str] | dict[str, str] | None = None
+    date_format: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -198,6 +218,23 @@ class _Overrides(BaseModel):
         if value is not None and value not in PRESETS:
             raise ValueError(f"unknown preset '{value}'; expected one of {sorted(PRESETS)}")
         return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _known_date_format(cls, value: str | None) -> str | None:
+        if value is not None and value not in ORDERS and "%" not in value:
+            raise ValueError(
+                f"date_format '{value}' is not {' or '.join(ORDERS)} nor a strftime format"
+            )
+        return value
+
+
+def date_format_for(overrides: Mapping[str, Any] | None) -> str | None:
+    """The date format overrides give (`date_format`, else their preset's), or None."""
+    wanted = _Overrides.model_validate(dict(overrides or {}))
+    if wanted.date_format is not None:
+        return wanted.date_format
+    return PRESETS[wanted.preset].date_format if wanted.preset else None
 
 
 def _listing(columns: Sequence[str], limit: int = 30) -> str:
@@ -255,7 +292,13 @@ def detect_mapping(
     """
     chosen, labels, metadata = _detect(columns, label_fields, overrides, source, need_text=True)
     try:
-        mapping = ColumnMapping(**chosen, labels=labels, metadata=metadata)
+        mapping = ColumnMapping(
+            **chosen,
+            labels=labels,
+            metadata=metadata,
+            date_format=date_format_for(overrides),
+            preset=(overrides or {}).get("preset"),
+        )
     except ValidationError as exc:
         raise ExportFormatError(
             f"invalid column mapping: {_first_error(exc)}", file=source
@@ -321,7 +364,7 @@ def _detect(
         elif label_fields is not None:
             raise ExportFormatError(
                 f"label column '{field}' not found; available columns: {_listing(columns)} "
-                f"(map it with labels: {{{field}: <column>}})",
+                f"(name it with --label {field}=COLUMN)",
                 file=source,
                 field=field,
             )
@@ -368,8 +411,12 @@ def _cells(frame: pd.DataFrame, column: str | None) -> pd.Series:
     return frame[column].fillna("").astype(str).str.strip()
 
 
-def _datetimes(cells: pd.Series, *, source: str, first_row: int, column: str) -> list[Any]:
-    parsed = parse_dates(cells, source=source, first_row=first_row, column=column)
+def _datetimes(
+    cells: pd.Series, *, source: str, first_row: int, column: str, date_format: str | None
+) -> list[Any]:
+    parsed = parse_dates(
+        cells, source=source, first_row=first_row, column=column, date_format=date_format
+    )
     naive: list[Any] = parsed.dt.tz_localize(None).to_numpy("datetime64[us]").tolist()
     return [None if stamp is None else stamp.replace(tzinfo=UTC) for stamp in naive]
 
@@ -403,7 +450,13 @@ def tickets_from_frame(
     created: list[Any] = [None] * len(frame)
     if mapping.created_at is not None:
         cells = _cells(frame, mapping.created_at)
-        created = _datetimes(cells, source=source, first_row=first_row, column=mapping.created_at)
+        created = _datetimes(
+            cells,
+            source=source,
+            first_row=first_row,
+            column=mapping.created_at,
+            date_format=mapping.date_format,
+        )
     accounts = [cell or None for cell in _cells(frame, mapping.account_id).tolist()]
     labels = [_cells(frame, column).tolist() for column in mapping.labels.values()]
     metadata = [_metadata_values(k, _cells(frame, c)) for k, c in mapping.metadata.items()]

@@ -1,4 +1,4 @@
-"""Stream helpdesk exports (CSV/TSV, JSON Lines, Parquet) as chunks of string cells.
+"""Stream helpdesk exports (CSV/TSV, JSON Lines or arrays, Parquet, xlsx) as chunks of string cells.
 
 Every chunk is a DataFrame whose cells are all `str` ("" where missing) and whose index is the
 0-based position in the file, so `frame.index[0] + 1` is the chunk's first 1-based data row — the
@@ -33,6 +33,9 @@ FORMATS = dict.fromkeys((".csv", ".tsv", ".txt"), "csv") | dict.fromkeys(
     (".jsonl", ".ndjson"), "jsonl"
 )
 FORMATS[".parquet"] = "parquet"
+FORMATS[".json"] = "json"  # a JSON array of objects, or JSON Lines under a .json name
+FORMATS |= dict.fromkeys((".xlsx", ".xlsm", ".xls"), "excel")
+_LEGACY_ENCODINGS = ("cp1252", "latin-1")  # latin-1 decodes any byte: the last resort
 _DELIMITERS = ",;\t|"
 _SNIFF_BYTES = 64 * 1024
 _JSONL_HEADER_RECORDS = 1000
@@ -51,13 +54,61 @@ def _kind(path: Path) -> str:
         raise ExportFormatError("file not found", file=path)
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
-        hint = " (convert JSON arrays to JSON Lines)" if path.suffix.lower() == ".json" else ""
         supported = ", ".join(FORMATS)
-        message = f"unsupported file type '{path.suffix}'{hint}; expected one of {supported}"
+        message = f"unsupported file type '{path.suffix}'; expected one of {supported}"
         raise ExportFormatError(message, file=path)
     if path.stat().st_size == 0:
         raise ExportFormatError("file is empty: no tickets", file=path)
+    if kind == "json":
+        with path.open("rb") as handle:
+            start = handle.read(_SNIFF_BYTES).lstrip(codecs.BOM_UTF8).lstrip()
+        return "json" if start.startswith(b"[") else "jsonl"
     return kind
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_SEEN_ENCODINGS: dict[tuple[str, int, int], str] = {}
+
+
+def resolve_encoding(path: str | Path, encoding: str | None) -> str:
+    """`encoding` if given; else UTF-8, or cp1252 (then latin-1) for a file that is not UTF-8.
+
+    A guessed legacy encoding is said in a warning, once per file.
+    """
+    if encoding is not None:
+        return encoding
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _SEEN_ENCODINGS:
+        found = "utf-8"
+        if not _is_utf8(path):
+            raw = path.read_bytes()
+            for candidate in _LEGACY_ENCODINGS:
+                try:
+                    raw.decode(candidate)
+                except UnicodeDecodeError:
+                    continue
+                found = candidate
+                break
+            logger.warning(
+                "%s is not valid UTF-8: read as %s (pass --encoding to choose another)",
+                path,
+                found,
+            )
+        _SEEN_ENCODINGS[key] = found
+    return _SEEN_ENCODINGS[key]
 
 
 def _text_encoding(encoding: str) -> str:
@@ -101,7 +152,7 @@ def _check_split(path: Path, columns: Sequence[str], delimiter: str) -> None:
 
 def _decode_error(path: Path, delimiter: str, encoding: str) -> ExportFormatError:
     """Name the first record (and column) holding bytes that are not valid text."""
-    advice = "re-save the export as UTF-8 or pass the file's encoding"
+    advice = "re-save the export as UTF-8 or pass --encoding (e.g. --encoding cp1252)"
     try:
         with path.open(
             encoding=_text_encoding(encoding), errors="surrogateescape", newline=""
@@ -274,6 +325,55 @@ def _records_frame(records: list[dict[str, str]], columns: list[str], start: int
     return frame.fillna("").astype(object)
 
 
+def _json_array_records(path: Path, encoding: str) -> list[dict[str, str]]:
+    """A JSON array of objects, flattened like JSON Lines records."""
+    try:
+        records = json.loads(path.read_bytes().decode(_text_encoding(encoding)))
+    except UnicodeDecodeError as exc:
+        message = f"byte 0x{exc.object[exc.start]:02x} is not valid {encoding}"
+        raise ExportFormatError(message, file=path) from exc
+    except json.JSONDecodeError as exc:
+        message = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        raise ExportFormatError(message, file=path) from exc
+    if not isinstance(records, list):
+        raise ExportFormatError("expected a JSON array of ticket objects", file=path)
+    flat = []
+    for row, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            kind = type(record).__name__
+            raise ExportFormatError(
+                f"item {row} is a JSON {kind}, expected an object", file=path, row=row
+            )
+        item = _flatten(record)
+        flat.append(
+            {_SURROGATE.sub("\ufffd", k): _SURROGATE.sub("\ufffd", v) for k, v in item.items()}
+        )
+    return flat
+
+
+def _json_array_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[pd.DataFrame]:
+    records = _json_array_records(path, encoding)
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    for start in range(0, len(records), chunk_rows):
+        yield _records_frame(records[start : start + chunk_rows], columns, start)
+
+
+def _excel_table(path: Path, *, rows: int | None = None) -> pd.DataFrame:
+    """The workbook's first sheet as string cells (python-calamine through pandas)."""
+    try:
+        table = pd.read_excel(path, engine="calamine", dtype=str, nrows=rows)
+    except Exception as exc:  # calamine raises its own types for damaged or encrypted files
+        raise ExportFormatError(f"not a readable Excel workbook: {exc}", file=path) from exc
+    table.columns = [str(name) for name in table.columns]
+    return table.fillna("").astype(object)
+
+
+def _excel_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    table = _excel_table(path)
+    for start in range(0, len(table), chunk_rows):
+        yield table.iloc[start : start + chunk_rows]
+
+
 def _parquet_file(path: Path) -> pq.ParquetFile:
     try:
         return pq.ParquetFile(path)
@@ -335,22 +435,29 @@ def iter_export(
     *,
     chunk_rows: int = 5000,
     delimiter: str | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield an export in chunks of `chunk_rows` rows (the last may be shorter), all cells `str`.
 
     The same file and `chunk_rows` always give the same chunks; memory stays flat in the file's
-    size. CSV delimiters are sniffed among `,;<tab>|` unless `delimiter` is given. Raises
+    size (xlsx and JSON arrays are read whole). CSV delimiters are sniffed among `,;<tab>|`
+    unless `delimiter` is given; `encoding` defaults to `resolve_encoding`'s choice. Raises
     `ExportFormatError` for a missing, empty, undecodable or malformed file.
     """
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
     path = Path(path)
     kind = _kind(path)
+    if kind in ("csv", "jsonl", "json"):
+        encoding = resolve_encoding(path, encoding)
     if kind == "csv":
-        chunks = _csv_chunks(path, chunk_rows, delimiter, encoding)
+        chunks = _csv_chunks(path, chunk_rows, delimiter, encoding or "utf-8")
     elif kind == "jsonl":
-        chunks = _jsonl_chunks(path, chunk_rows, encoding)
+        chunks = _jsonl_chunks(path, chunk_rows, encoding or "utf-8")
+    elif kind == "json":
+        chunks = _json_array_chunks(path, chunk_rows, encoding or "utf-8")
+    elif kind == "excel":
+        chunks = _excel_chunks(path, chunk_rows)
     else:
         chunks = _parquet_chunks(path, chunk_rows)
     rows = 0
@@ -390,7 +497,7 @@ def read_chunk(path: str | Path, index: int, chunk_rows: int) -> pd.DataFrame:
 
 
 def read_columns(
-    path: str | Path, *, delimiter: str | None = None, encoding: str = "utf-8"
+    path: str | Path, *, delimiter: str | None = None, encoding: str | None = None
 ) -> list[str]:
     """The export's column names as `iter_export` names them.
 
@@ -400,6 +507,14 @@ def read_columns(
     kind = _kind(path)
     if kind == "parquet":
         return list(_flat_table(_parquet_file(path).schema_arrow.empty_table()).column_names)
+    if kind == "excel":
+        return list(_excel_table(path, rows=0).columns)
+    encoding = resolve_encoding(path, encoding)
+    if kind == "json":
+        records = _json_array_records(path, encoding)
+        if not records:
+            raise ExportFormatError("no tickets: the JSON array is empty", file=path)
+        return list(dict.fromkeys(key for record in records for key in record))
     if kind == "jsonl":
         keys: dict[str, None] = {}
         records = _jsonl_records(path, encoding, warn=False)  # iter_export warns
@@ -411,7 +526,9 @@ def read_columns(
     return _csv_header(path, delimiter or _sniff_delimiter(path, encoding), encoding)
 
 
-def count_rows(path: str | Path, *, delimiter: str | None = None, encoding: str = "utf-8") -> int:
+def count_rows(
+    path: str | Path, *, delimiter: str | None = None, encoding: str | None = None
+) -> int:
     """Number of data rows (Parquet: from its metadata; CSV/JSON Lines: one streaming pass)."""
     path = Path(path)
     kind = _kind(path)
@@ -420,7 +537,11 @@ def count_rows(path: str | Path, *, delimiter: str | None = None, encoding: str 
     if kind == "jsonl":
         with path.open("rb") as handle:
             return sum(1 for line in handle if line.strip())
-    chunks = _csv_chunks(path, 100_000, delimiter, encoding, usecols=[0])
+    if kind == "excel":
+        return len(_excel_table(path))
+    if kind == "json":
+        return len(_json_array_records(path, resolve_encoding(path, encoding)))
+    chunks = _csv_chunks(path, 100_000, delimiter, resolve_encoding(path, encoding), usecols=[0])
     return sum(len(chunk) for chunk in chunks)
 
 

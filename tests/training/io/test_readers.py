@@ -113,10 +113,14 @@ def test_byte_order_mark_is_not_part_of_the_first_column(tmp_path: Path) -> None
 def test_missing_file_and_unknown_extension(tmp_path: Path) -> None:
     with pytest.raises(ExportFormatError, match="file not found"):
         list(iter_export(tmp_path / "nope.csv"))
-    odd = tmp_path / "export.xlsx"
+    odd = tmp_path / "export.numbers"
     odd.write_bytes(b"PK")
     with pytest.raises(ExportFormatError, match=r"unsupported file type.*\.csv.*\.parquet"):
         read_columns(odd)
+    broken = tmp_path / "export.xlsx"
+    broken.write_bytes(b"PK")
+    with pytest.raises(ExportFormatError, match="not a readable Excel workbook"):
+        read_columns(broken)
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "empty.jsonl", "empty.parquet"])
@@ -141,8 +145,9 @@ def test_non_utf8_csv_names_row_and_column(tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes("id,subject\n1,ok\n2,caf\xe9 au lait\n3,ok\n".encode("latin-1"))
     with pytest.raises(ExportFormatError, match="0xe9 is not valid utf-8") as caught:
-        list(iter_export(path))
+        list(iter_export(path, encoding="utf-8"))
     assert (caught.value.row, caught.value.field) == (2, "subject")
+    assert "--encoding" in str(caught.value)
     latin = [frame for frame in iter_export(path, encoding="latin-1")]
     assert latin[0]["subject"].tolist()[1] == "café au lait"
 
@@ -151,8 +156,43 @@ def test_non_utf8_jsonl_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(b'{"id": "1", "body": "ok"}\n{"id": "2", "body": "caf\xe9"}\n')
     with pytest.raises(ExportFormatError, match="line 2") as caught:
-        list(iter_export(path))
+        list(iter_export(path, encoding="utf-8"))
     assert caught.value.row == 2
+
+
+def test_a_legacy_encoding_is_detected_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_bytes("id,subject\n1,caf\xe9 \u2013 d\xe9j\xe0 vu\n".encode("cp1252"))
+    with caplog.at_level("WARNING"):
+        frames = list(iter_export(path))
+    assert frames[0]["subject"].tolist() == ["caf\xe9 \u2013 d\xe9j\xe0 vu"]
+    assert "read as cp1252" in caplog.text and "--encoding" in caplog.text
+
+
+def test_json_array_and_xlsx_read_like_csv(tmp_path: Path) -> None:
+    rows = [{"id": 4713, "subject": "Refund", "via": {"channel": "email"}}, {"id": 4714}]
+    array = tmp_path / "tickets.json"
+    array.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    assert read_columns(array) == ["id", "subject", "via.channel"]
+    frame = next(iter_export(array))
+    assert frame.to_dict("records") == [
+        {"id": "4713", "subject": "Refund", "via.channel": "email"},
+        {"id": "4714", "subject": "", "via.channel": ""},
+    ]
+    assert count_rows(array) == 2
+    lines = tmp_path / "lines.json"
+    lines.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert next(iter_export(lines))["id"].tolist() == ["4713", "4714"]
+    pytest.importorskip("openpyxl")
+    book = tmp_path / "tickets.xlsx"
+    pd.DataFrame({"id": [4713, 4714], "subject": ["Refund", None]}).to_excel(book, index=False)
+    assert read_columns(book) == ["id", "subject"]
+    chunks = list(iter_export(book, chunk_rows=1))
+    assert [c["id"].tolist() for c in chunks] == [["4713"], ["4714"]]
+    assert chunks[1]["subject"].tolist() == [""] and chunks[1].index[0] == 1
+    assert count_rows(book) == 2
 
 
 def test_malformed_jsonl_line_is_named(tmp_path: Path) -> None:
