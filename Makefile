@@ -20,7 +20,8 @@ setup: $(BIN)/.installed
 demo: setup
 	$(BIN)/ticketlens train data/sample_tickets.csv --taxonomy data/taxonomy.yaml --models-dir models
 	$(BIN)/ticketlens label data/sample_tickets.csv --model models/current -o out/sample_labeled.csv
-	$(BIN)/ticketlens report out/sample_labeled.csv --html out/report.html
+	$(BIN)/ticketlens report out/sample_labeled.csv --usage data/sample_usage.csv \
+		--accounts data/sample_accounts.csv --by region --html out/report.html
 	@echo "report page: out/report.html"
 
 lint: setup
