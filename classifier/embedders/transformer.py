@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -20,6 +21,27 @@ from classifier.embedders.base import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Load a model without transformers' "LOAD REPORT" table and "Loading weights" bar.
+
+    The report lists `embeddings.position_ids`, a buffer the packaged checkpoint carries and
+    BertModel rebuilds, so it tells a ticketlens user nothing to act on; real load errors are
+    still raised. Only the `transformers` loggers are quietened, and only while loading.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity(hf_logging.ERROR)
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bar:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 class SentenceTransformerEmbedder:
@@ -40,7 +62,8 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         folder = locate_packaged_model(name)
-        self._model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+        with quiet_transformers():
+            self._model = SentenceTransformer(str(folder), device=device, local_files_only=True)
         self._model.max_seq_length = max_tokens
         self._batch_size = batch_size
         self._max_windows = max_windows

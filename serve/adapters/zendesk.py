@@ -24,7 +24,7 @@ class ZendeskTicket(Incoming):
 
 
 class ZendeskPayload(BaseModel):
-    """The body of the Zendesk trigger shown in the README: `{"ticket": {...}}`."""
+    """The body of the Zendesk trigger shown in docs/serving.md: `{"ticket": {...}}`."""
 
     ticket: ZendeskTicket
 

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from classifier.bundle.store import load_bundle
 from classifier.errors import ExportFormatError, TicketlensError
-from classifier.predictor import TicketClassifier
-from training.analytics import (
-    AnalyticsReport,
-    ReportConfig,
-    SpikeConfig,
-    TicketFrame,
-    frame_from_table,
-    load_export,
-)
-from training.analytics.report import build_report
 from training.cli.common import (
     CacheOption,
     ColumnsOption,
@@ -33,19 +22,26 @@ from training.cli.common import (
     console,
     errors,
     friendly_errors,
+    load_bundle,
     mapping_overrides,
 )
-from training.evaluation.drift import (
-    DEFAULT_THRESHOLD_PP,
-    P_VALUE_NOTE,
-    FieldDrift,
-    field_drift,
-    reference_from_frame,
-)
-from training.evaluation.metrics import FieldEvaluation, evaluate_predictions
-from training.io.export import read_tickets
-from training.reports.html import write_page
-from training.reports.sections import drift_sections, evaluation_sections, report_sections
+
+if TYPE_CHECKING:
+    from training.analytics import AnalyticsReport, TicketFrame
+    from training.evaluation.drift import FieldDrift
+    from training.evaluation.metrics import FieldEvaluation
+
+# training.evaluation.drift.DEFAULT_THRESHOLD_PP, kept here so `--help` does not import scipy
+# (a test keeps the two equal).
+DRIFT_THRESHOLD_PP = 5.0
+
+
+class Window(StrEnum):
+    """The period label shares are compared over."""
+
+    WEEK = "week"
+    MONTH = "month"
+
 
 ModelOption = Annotated[Path, typer.Option(help="Bundle folder.")]
 JsonOption = Annotated[
@@ -102,6 +98,12 @@ def evaluate_command(
     no_cache: NoCacheOption = False,
 ) -> None:
     """Score a model on a labeled test export: per-category metrics, abstention, calibration."""
+    from classifier.predictor import TicketClassifier
+    from training.evaluation.metrics import evaluate_predictions
+    from training.io.export import read_tickets
+    from training.reports.html import write_page
+    from training.reports.sections import evaluation_sections
+
     bundle = load_bundle(model)
     tickets, mapping = read_tickets(
         export, None, mapping_overrides(preset, columns, text_column, id_column)
@@ -163,6 +165,8 @@ def evaluate_command(
 def _load_current(
     current: str, window: str, fields: list[str] | None, overrides: dict[str, Any]
 ) -> TicketFrame:
+    from training.analytics import frame_from_table, load_export
+
     if "://" in current:
         from classifier.predlog import read_predictions  # written alongside; imported on use
 
@@ -217,22 +221,30 @@ def drift_command(
     ],
     reference: Annotated[
         Path | None,
-        typer.Option(help="Labeled reference export [default: the model's training shares]."),
+        typer.Option(help="Labeled reference export.", show_default="the model's training shares"),
     ] = None,
     model: ModelOption = Path("models/current"),
-    window: Annotated[str, typer.Option(help="week or month.")] = "week",
+    window: Annotated[Window, typer.Option(help="Period of each compared share.")] = Window.WEEK,
     field: Annotated[
-        list[str] | None, typer.Option(help="Label field to check; repeatable [default: all].")
+        list[str] | None,
+        typer.Option(metavar="FIELD", help="Label field to check; repeatable.", show_default="all"),
     ] = None,
     threshold_pp: Annotated[
         float, typer.Option(min=0.0, help="Flag a label whose share moves this many pp.")
-    ] = DEFAULT_THRESHOLD_PP,
+    ] = DRIFT_THRESHOLD_PP,
     preset: PresetOption = None,
     columns: ColumnsOption = None,
     json_output: JsonOption = False,
     html: HtmlOption = None,
 ) -> None:
     """Compare label shares per window with a reference; flag moves past the threshold."""
+    import pandas as pd
+
+    from training.analytics import load_export
+    from training.evaluation.drift import P_VALUE_NOTE, field_drift, reference_from_frame
+    from training.reports.html import write_page
+    from training.reports.sections import drift_sections
+
     overrides = mapping_overrides(preset, columns, None, None)
     frame = _load_current(current, window, field, overrides)
     frame.require("created_at")
@@ -361,7 +373,8 @@ def report_command(
         typer.Option(help="CSV of account_id with active_from/active_to or week columns."),
     ] = None,
     field: Annotated[
-        list[str] | None, typer.Option(help="Label field; repeatable [default: detected].")
+        list[str] | None,
+        typer.Option(metavar="FIELD", help="Label field; repeatable.", show_default="detected"),
     ] = None,
     baseline_weeks: Annotated[int, typer.Option(min=2, help="Spike baseline weeks.")] = 8,
     min_rise: Annotated[int, typer.Option(min=1, help="Smallest rise that is a spike.")] = 5,
@@ -374,6 +387,11 @@ def report_command(
     html: HtmlOption = None,
 ) -> None:
     """Weekly shares, spikes vs floods, slow drift, silence, service levels and the roadmap."""
+    from training.analytics import ReportConfig, SpikeConfig, load_export
+    from training.analytics.report import build_report
+    from training.reports.html import write_page
+    from training.reports.sections import report_sections
+
     frame = load_export(
         export,
         fields=field,

@@ -1,24 +1,27 @@
-"""Pieces shared by the `ticketlens` command modules: consoles, options and error handling."""
+"""Pieces shared by the `ticketlens` command modules: consoles, options and error handling.
+
+The model stack (torch, scikit-learn, pandas) is imported inside the functions that need it, so
+`ticketlens --help` and every `COMMAND --help` answer at once.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
-from classifier import predictor
-from classifier.bundle.store import Bundle
-from classifier.embedders.backends import transformer_embedder
-from classifier.embedders.base import Embedder, default_cache_dir
-from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.errors import TicketlensError
-from classifier.predictor import TicketClassifier
-from training.io.columns import load_mapping_file
+
+if TYPE_CHECKING:
+    from classifier.bundle.store import Bundle
+    from classifier.embedders.base import Embedder
+    from classifier.predictor import TicketClassifier
 
 console = Console()
 errors = Console(stderr=True)
@@ -27,8 +30,24 @@ logger = logging.getLogger("ticketlens")
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+class PresetName(StrEnum):
+    """The column presets of `training.io.columns.PRESETS` (a test keeps the two equal)."""
+
+    ZENDESK = "zendesk"
+    FRESHDESK = "freshdesk"
+    JIRA = "jira"
+
+
+class BackendName(StrEnum):
+    """The transformer's runtimes (`classifier.embedders.backends.BACKENDS`)."""
+
+    TORCH = "torch"
+    ONNX = "onnx"
+
+
 PresetOption = Annotated[
-    str | None, typer.Option(help="Column preset: zendesk, freshdesk or jira.")
+    PresetName | None, typer.Option(help="Column names of this helpdesk's exports.")
 ]
 ColumnsOption = Annotated[
     Path | None,
@@ -40,11 +59,13 @@ TextColumnOption = Annotated[
 IdColumnOption = Annotated[str | None, typer.Option(help="Column holding the ticket id.")]
 CacheOption = Annotated[
     Path | None,
-    typer.Option(help="Embedding cache folder [default: $TICKETLENS_CACHE_DIR or ~/.cache]."),
+    typer.Option(
+        help="Embedding cache folder.", show_default="$TICKETLENS_CACHE_DIR or ~/.cache/ticketlens"
+    ),
 ]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not cache embeddings.")]
 BackendOption = Annotated[
-    str,
+    BackendName,
     typer.Option(
         envvar="TICKETLENS_BACKEND",
         help="Runtime of the transformer: torch, or onnx (same vectors, lighter; exported once).",
@@ -67,15 +88,26 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def cache_dir_for(option: Path | None) -> Path:
+    from classifier.embedders.base import default_cache_dir
+
     return option if option is not None else default_cache_dir()
+
+
+def load_bundle(path: Path) -> Bundle:
+    """`classifier.bundle.store.load_bundle`, imported when a command first needs a bundle."""
+    from classifier.bundle.store import load_bundle as load
+
+    return load(path)
 
 
 def mapping_overrides(
     preset: str | None, columns: Path | None, text_column: str | None, id_column: str | None
 ) -> dict[str, Any]:
+    from training.io.columns import load_mapping_file
+
     overrides: dict[str, Any] = load_mapping_file(columns) if columns else {}
     if preset:
-        overrides["preset"] = preset
+        overrides["preset"] = str(preset)
     flags = {"text": text_column, "id": id_column}
     chosen = {k: v for k, v in flags.items() if v}
     if chosen:
@@ -103,6 +135,9 @@ def make_embedder(
     backend: str = "torch",
 ) -> Embedder:
     """The packaged embedding model, behind the on-disk cache unless `no_cache`."""
+    from classifier.embedders.backends import transformer_embedder
+    from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
+
     folder = cache_dir_for(cache_dir)
     with console.status(f"loading the embedding model ({backend}; ONNX is exported once)…"):
         embedder = transformer_embedder(
@@ -125,6 +160,8 @@ def bundle_embedder(
     bundle: Bundle, cache_dir: Path | None, no_cache: bool, backend: str = "torch"
 ) -> Embedder:
     """The embedding model a bundle was trained with, set up exactly as its manifest records."""
+    from classifier import predictor
+
     record = bundle.manifest.embedding_model
     if record.files is not None:
         return predictor.bundle_embedder(bundle)
@@ -137,6 +174,8 @@ def load_classifier(
     model: Path, cache_dir: Path | None, no_cache: bool, backend: str = "torch"
 ) -> TicketClassifier:
     """A bundle and its embedding model, as `label` builds them (also in worker processes)."""
+    from classifier.predictor import TicketClassifier
+
     return TicketClassifier.load(
         model, embedder_factory=lambda bundle: bundle_embedder(bundle, cache_dir, no_cache, backend)
     )

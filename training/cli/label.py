@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from training.cli.common import (
+    BackendName,
     BackendOption,
     CacheOption,
     ColumnsOption,
@@ -39,11 +40,14 @@ from training.cli.scale_out import (
     ActorsOption,
     AddressOption,
     CpusPerActorOption,
+    Engine,
     EngineOption,
     label_on_ray,
     use_ray,
 )
-from training.labeling.local import LabelSummary, check_output_writable, label_export
+
+if TYPE_CHECKING:
+    from training.labeling.local import LabelSummary
 
 
 def _share_tables(summary: LabelSummary) -> list[Table]:
@@ -89,8 +93,8 @@ def label_command(
         int | None,
         typer.Option(
             min=1,
-            help="Tickets per chunk, the unit of resuming [default: 512; --engine ray: "
-            f"{RAY_SHARD_ROWS}, one Parquet shard each].",
+            help="Tickets per chunk, the unit of resuming (--engine ray: one Parquet shard).",
+            show_default=f"512; --engine ray: {RAY_SHARD_ROWS}",
         ),
     ] = None,
     preset: PresetOption = None,
@@ -99,8 +103,8 @@ def label_command(
     id_column: IdColumnOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
-    backend: BackendOption = "torch",
-    engine: EngineOption = "local",
+    backend: BackendOption = BackendName.TORCH,
+    engine: EngineOption = Engine.LOCAL,
     address: AddressOption = None,
     actors: ActorsOption = None,
     cpus_per_actor: CpusPerActorOption = 1.0,
@@ -114,6 +118,8 @@ def label_command(
     ] = 1,
 ) -> None:
     """Label every ticket of an export; rerun the same command to resume a killed job."""
+    from training.labeling.local import check_output_writable, label_export
+
     overrides = mapping_overrides(preset, columns, text_column, id_column)
     if use_ray(engine):
         label_on_ray(

@@ -6,34 +6,46 @@ Ray is imported only inside these functions, so the CLI, the core and the server
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from classifier.embedders.base import Embedder
-from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.errors import TicketlensError
 from training.cli.common import cache_dir_for, console, errors
 
+if TYPE_CHECKING:
+    from classifier.embedders.base import Embedder
+
 RAY_SHARD_ROWS = 10_000
 
+
+class Engine(StrEnum):
+    """Where labeling (and training's embedding) runs."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
 EngineOption = Annotated[
-    str,
+    Engine,
     typer.Option(help="local: this machine; ray: a Ray cluster (needs the 'ray' extra)."),
 ]
 AddressOption = Annotated[
     str | None,
     typer.Option(
-        help="--engine ray: cluster to join (head:6379, auto, ray://head:10001) "
-        "[default: $RAY_ADDRESS, else a local Ray instance]."
+        help="--engine ray: cluster to join (head:6379, auto, ray://head:10001).",
+        show_default="$RAY_ADDRESS, else a local Ray instance",
     ),
 ]
 ActorsOption = Annotated[
     int | None,
     typer.Option(
-        min=1, help="--engine ray: actors in the pool [default: cluster CPUs / --cpus-per-actor]."
+        min=1,
+        help="--engine ray: actors in the pool.",
+        show_default="cluster CPUs / --cpus-per-actor",
     ),
 ]
 CpusPerActorOption = Annotated[
@@ -41,16 +53,14 @@ CpusPerActorOption = Annotated[
 ]
 
 
-def use_ray(engine: str) -> bool:
-    """Whether `--engine` names Ray; an unknown engine is an error a person can fix."""
-    if engine not in ("local", "ray"):
-        raise TicketlensError(f"--engine must be local or ray, not '{engine}'")
-    if engine == "ray":
+def use_ray(engine: Engine) -> bool:
+    """Whether `--engine` names Ray; without Ray installed that is an error naming the extra."""
+    if engine == Engine.RAY:
         try:
             import ray  # noqa: F401
         except ImportError:
             raise TicketlensError("--engine ray needs Ray: pip install 'ticketlens[ray]'") from None
-    return engine == "ray"
+    return engine == Engine.RAY
 
 
 def _quiet_ray() -> None:
@@ -121,6 +131,7 @@ def ray_embedder(
 ) -> Embedder:
     """`train --engine ray`: texts embedded by an actor pool on the cluster, vectors returned
     to the driver (behind the driver's embedding cache unless `no_cache`)."""
+    from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
     from training.labeling.ray.embed import EmbeddingSpec, RayEmbedder
 
     options = _options(address, None, cpus_per_actor, RAY_SHARD_ROWS)

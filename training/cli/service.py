@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from classifier.bundle.store import load_bundle
 from classifier.embedders.backends import check_backend
 from classifier.embedders.base import default_cache_dir
 from classifier.embedders.onnx import prepare_onnx_model
 from classifier.errors import TicketlensError
 from training.cli.common import (
+    BackendName,
     CacheOption,
     NoCacheOption,
     bundle_embedder,
     console,
     friendly_errors,
+    load_bundle,
 )
 
 if TYPE_CHECKING:
@@ -48,20 +49,23 @@ def serve_command(
         str | None,
         typer.Option(
             envvar="TICKETLENS_DB_URL",
-            help="Prediction log, any SQLAlchemy URL (default sqlite:///ticketlens.db).",
+            help="Prediction log, any SQLAlchemy URL.",
+            show_default="sqlite:///ticketlens.db",
         ),
     ] = None,
     cache_dir: Annotated[
         Path | None,
-        typer.Option(envvar="TICKETLENS_CACHE_DIR", help="Embedding cache folder (default: none)."),
+        typer.Option(
+            envvar="TICKETLENS_CACHE_DIR", help="Embedding cache folder.", show_default="none"
+        ),
     ] = None,
     backend: Annotated[
-        str,
+        BackendName,
         typer.Option(
             envvar="TICKETLENS_BACKEND",
-            help="Runtime of the transformer: onnx (exported once, ~1 min) or torch.",
+            help="Runtime of the transformer: onnx (exported once per machine) or torch.",
         ),
-    ] = "onnx",
+    ] = BackendName.ONNX,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     factory: Annotated[str, typer.Option(hidden=True)] = APP_FACTORY,
 ) -> None:
@@ -69,7 +73,7 @@ def serve_command(
 
     The API token is read from $TICKETLENS_API_TOKEN only (a command line is visible to others).
 
-    Every other setting can also be given as a TICKETLENS_* variable (see the README).
+    Every other setting can also be given as a TICKETLENS_* variable (see docs/serving.md).
     """
     if not os.environ.get(TOKEN_VARIABLE):
         raise TicketlensError(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from classifier.bundle.manifest import FieldManifest, Manifest
-from classifier.bundle.store import load_bundle
 from classifier.embedders.base import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL
 from classifier.errors import TicketlensError
 from training.cli.common import (
@@ -23,20 +22,35 @@ from training.cli.common import (
     console,
     friendly_errors,
     label_fields,
+    load_bundle,
     make_embedder,
     make_static_embedder,
     mapping_overrides,
 )
 from training.cli.scale_out import (
     AddressOption,
+    Engine,
     EngineOption,
     ray_embedder,
     use_ray,
 )
-from training.fit.heads import HeadConfig
-from training.fit.train import TrainConfig, train
-from training.io.export import read_tickets
-from training.io.taxonomy import check_labels, load_taxonomy, raise_for_unknown
+
+if TYPE_CHECKING:
+    from classifier.bundle.manifest import FieldManifest, Manifest
+
+
+class Mode(StrEnum):
+    """What embeds the text: the transformer, or static vectors distilled from it."""
+
+    ACCURATE = "accurate"
+    FAST = "fast"
+
+
+class Features(StrEnum):
+    """What the heads see beside the embeddings."""
+
+    HYBRID = "hybrid"
+    EMBEDDING = "embedding"
 
 
 WEAK_F1 = 0.6
@@ -109,38 +123,28 @@ def _cv_table(
     return tables
 
 
-def _feature_choice(features: str) -> bool:
-    if features not in ("hybrid", "embedding"):
-        raise TicketlensError(f"--features must be hybrid or embedding, not '{features}'")
-    return features == "hybrid"
-
-
-def _mode_choice(mode: str) -> Literal["accurate", "fast"]:
-    if mode == "accurate":
-        return "accurate"
-    if mode == "fast":
-        return "fast"
-    raise TicketlensError(f"--mode must be accurate or fast, not '{mode}'")
-
-
 @friendly_errors
 def train_command(
     export: Annotated[Path, typer.Argument(help="Labeled helpdesk export (CSV, JSONL, Parquet).")],
     label: Annotated[
         list[str] | None,
         typer.Option(
-            help="Label field to learn, or FIELD=COLUMN; repeatable. "
-            "[default: category and feature]"
+            metavar="FIELD[=COLUMN]",
+            help="Label field to learn, or FIELD=COLUMN; repeatable.",
+            show_default="category and feature, where such columns exist",
         ),
     ] = None,
     taxonomy: Annotated[
         Path | None, typer.Option(help="Taxonomy YAML; labels outside it are an error.")
     ] = None,
     allow_unknown_labels: Annotated[
-        bool, typer.Option(help="Accept labels missing from the taxonomy.")
+        bool,
+        typer.Option("--allow-unknown-labels", help="Accept labels missing from the taxonomy."),
     ] = False,
     models_dir: Annotated[Path, typer.Option(help="Where bundles are saved.")] = Path("models"),
-    name: Annotated[str | None, typer.Option(help="Bundle name [default: timestamp].")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Bundle name.", show_default="a timestamp")
+    ] = None,
     threshold: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Confidence under which needs_review is set.")
     ] = 0.5,
@@ -155,16 +159,16 @@ def train_command(
     ] = DEFAULT_MAX_WINDOWS,
     cv_folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 3,
     features: Annotated[
-        str,
+        Features,
         typer.Option(help="hybrid: TF-IDF n-grams beside the embeddings; embedding: alone."),
-    ] = "hybrid",
+    ] = Features.HYBRID,
     mode: Annotated[
-        str,
+        Mode,
         typer.Option(
             help="accurate: transformer embeddings + word/char TF-IDF; fast: static embeddings "
             "distilled from the same model + word TF-IDF, for bulk backfills."
         ),
-    ] = "accurate",
+    ] = Mode.ACCURATE,
     target_precision: Annotated[
         float | None,
         typer.Option(
@@ -183,10 +187,15 @@ def train_command(
     id_column: IdColumnOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
-    engine: EngineOption = "local",
+    engine: EngineOption = Engine.LOCAL,
     address: AddressOption = None,
 ) -> None:
     """Train category and feature classifiers on a labeled export and save a bundle."""
+    from training.fit.heads import HeadConfig
+    from training.fit.train import TrainConfig, train
+    from training.io.export import read_tickets
+    from training.io.taxonomy import check_labels, load_taxonomy, raise_for_unknown
+
     fields, label_columns = label_fields(label or [])
     overrides = mapping_overrides(preset, columns, text_column, id_column)
     if label_columns:
@@ -202,9 +211,8 @@ def train_command(
         unknown = check_labels(tickets, load_taxonomy(taxonomy), fields, source=str(export))
         if not allow_unknown_labels:
             raise_for_unknown(unknown, source=str(export))
-    chosen_mode = _mode_choice(mode)
     if use_ray(engine):
-        if chosen_mode == "fast":
+        if mode == Mode.FAST:
             raise TicketlensError("--engine ray embeds with the transformer: use --mode accurate")
         embedder = ray_embedder(
             DEFAULT_MODEL,
@@ -215,7 +223,7 @@ def train_command(
             cache_dir=cache_dir,
             no_cache=no_cache,
         )
-    elif chosen_mode == "fast":
+    elif mode == Mode.FAST:
         embedder = make_static_embedder(DEFAULT_MODEL, cache_dir)
     else:
         embedder = make_embedder(DEFAULT_MODEL, max_tokens, max_windows, cache_dir, no_cache)
@@ -223,8 +231,8 @@ def train_command(
         fields=tuple(fields),
         head=HeadConfig(cv_folds=cv_folds),
         threshold=threshold,
-        text_features=_feature_choice(features),
-        mode=chosen_mode,
+        text_features=features == Features.HYBRID,
+        mode="fast" if mode == Mode.FAST else "accurate",
         target_precision=target_precision,
         name=name,
         make_current=not no_current,

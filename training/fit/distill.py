@@ -14,6 +14,7 @@ from pathlib import Path
 
 from classifier.embedders.base import DEFAULT_MODEL, locate_packaged_model, weights_sha256
 from classifier.embedders.static import STATIC_DIMENSION, STATIC_PREFIX, StaticEmbedder
+from classifier.embedders.transformer import quiet_transformers
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,8 @@ def _distill(base: str, target: Path) -> None:
     from model2vec.distill import distill
 
     logger.info("distilling a static model from %s (once per machine, a few minutes)", base)
-    model = distill(model_name=str(locate_packaged_model(base)), pca_dims=STATIC_DIMENSION)
+    with quiet_transformers():
+        model = distill(model_name=str(locate_packaged_model(base)), pca_dims=STATIC_DIMENSION)
     staging = Path(tempfile.mkdtemp(prefix=".static-", dir=target.parent))
     try:
         model.save_pretrained(str(staging))

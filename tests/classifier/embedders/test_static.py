@@ -122,9 +122,11 @@ def test_cli_fast_mode_round_trip(
     labeled = runner.invoke(cli.app, ["label", str(export), *options, "-o", str(parallel)])
     assert labeled.exit_code == 0, labeled.stderr
     pd.testing.assert_frame_equal(pd.read_csv(parallel), pd.read_csv(output))
-    wrong = runner.invoke(cli.app, ["train", str(export), "--mode", "quick"])
+    wrong = runner.invoke(
+        cli.app, ["train", str(export), "--mode", "quick"], env={"COLUMNS": "200"}
+    )
     assert wrong.exit_code == 2
-    assert "--mode must be accurate or fast" in wrong.stderr
+    assert "'quick' is not one of 'accurate', 'fast'" in wrong.stderr
 
 
 @pytest.mark.parametrize("quantized", [False, True])

@@ -186,9 +186,16 @@ def test_ray_engine_unreachable_address_is_one_line(tmp_path: Path, export: Path
     assert_one_line_error(code, err, "cannot reach the Ray cluster at '127.0.0.1:1'")
 
 
-def test_unknown_engine_is_one_line(tmp_path: Path, export: Path) -> None:
-    code, _, err = run("label", export, "--engine", "spark", "-o", tmp_path / "out.csv")
-    assert_one_line_error(code, err, "--engine must be local or ray")
+def test_unknown_engine_is_refused_with_the_choices(tmp_path: Path, export: Path) -> None:
+    result = runner.invoke(
+        cli.app,
+        ["label", str(export), "--engine", "spark", "-o", str(tmp_path / "out.csv")],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for '--engine'" in result.stderr
+    assert "'spark' is not one of 'local', 'ray'" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_train_with_a_precision_target_shows_and_stores_per_category_thresholds(
