@@ -21,6 +21,7 @@ from serve.metrics import Metrics
 from serve.middleware import BodyLimitMiddleware, MetricsMiddleware
 from serve.model import Loader, ModelHolder, servable
 from serve.routes import classify, feedback, ops, webhooks
+from serve.routes.docs import add_docs
 from serve.service import Service
 from serve.settings import Settings
 
@@ -94,10 +95,12 @@ def create_app(
         title="ticketlens",
         summary="Classify helpdesk tickets by category and product feature.",
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # served from vendored assets by add_docs, not from a CDN
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
+    if docs:
+        add_docs(app, "/openapi.json")
     app.state.service = service
     app.add_exception_handler(TicketlensError, ticketlens_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from classifier.records import MetadataValue, Prediction, Ticket
 from serve.edge import check_year, refuse_unencodable
+from serve.lenient import DropsUnparsable
 
 
 def _id_text(value: Any) -> Any:
@@ -31,10 +33,11 @@ BATCH_LIMIT = 100
 """Default most tickets per /classify/batch call (setting `batch_limit`)."""
 
 
-class TicketIn(BaseModel):
-    """One ticket to classify."""
+class TicketIn(DropsUnparsable):
+    """One ticket to classify; a `created_at` that does not parse is dropped with a warning."""
 
     model_config = ConfigDict(extra="forbid")
+    lenient_dates: ClassVar[tuple[str, ...]] = ("created_at",)
 
     id: str = Field(min_length=1, max_length=255)
     subject: str = ""
@@ -85,10 +88,12 @@ class ClassifyOut(BaseModel):
     fields: dict[str, FieldOut]
     truncated: bool
     needs_review: bool
+    warnings: list[str] = Field(default_factory=list)
+    """Optional fields of the ticket that did not parse and were left out."""
 
     @classmethod
-    def from_prediction(cls, prediction: Prediction) -> ClassifyOut:
-        return cls.model_validate(prediction.to_answer())
+    def from_prediction(cls, prediction: Prediction, warnings: Sequence[str] = ()) -> ClassifyOut:
+        return cls.model_validate({**prediction.to_answer(), "warnings": list(warnings)})
 
 
 class BatchOut(BaseModel):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import ConfigDict, field_validator
 
 from classifier.records import MetadataValue
+from serve.lenient import DropsUnparsable
 
 
 def blank_to_none(value: Any) -> Any:
@@ -16,7 +17,9 @@ def blank_to_none(value: Any) -> Any:
     return value
 
 
-class Incoming(BaseModel):
+class Incoming(DropsUnparsable):
+    """A helpdesk's ticket object; its `lenient_dates` that do not parse are dropped, warned."""
+
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
     @field_validator("*", mode="before")

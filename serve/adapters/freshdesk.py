@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +12,7 @@ from serve.adapters.base import Incoming, metadata_of
 
 
 class FreshdeskTicket(Incoming):
+    lenient_dates: ClassVar[tuple[str, ...]] = ("ticket_created_at",)
     ticket_id: str = Field(min_length=1)
     ticket_subject: str | None = None
     ticket_description: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +12,7 @@ from serve.adapters.base import Incoming, metadata_of
 
 
 class ZendeskTicket(Incoming):
+    lenient_dates: ClassVar[tuple[str, ...]] = ("created_at",)
     id: str = Field(min_length=1)
     subject: str | None = None
     description: str | None = None

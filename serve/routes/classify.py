@@ -15,7 +15,7 @@ router = APIRouter(tags=["classify"], dependencies=[Depends(require_token)])
 async def classify(ticket: TicketIn, service: ServiceDep) -> ClassifyOut:
     """Classify one ticket: per label field, the label, confidence, top 3 and needs_review."""
     (prediction,) = await service.classify([ticket.to_ticket()])
-    return ClassifyOut.from_prediction(prediction)
+    return ClassifyOut.from_prediction(prediction, ticket.warnings)
 
 
 @router.post("/classify/batch")
@@ -49,4 +49,9 @@ async def classify_batch(batch: BatchIn, service: ServiceDep) -> BatchOut:
             )
         seen.add(ticket.id)
     predictions = await service.classify([t.to_ticket() for t in batch.tickets])
-    return BatchOut(predictions=[ClassifyOut.from_prediction(p) for p in predictions])
+    return BatchOut(
+        predictions=[
+            ClassifyOut.from_prediction(p, t.warnings)
+            for p, t in zip(predictions, batch.tickets, strict=True)
+        ]
+    )

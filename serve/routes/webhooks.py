@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -60,9 +60,9 @@ def _verified(check: Callable[[], None]) -> None:
         raise HTTPException(status_code=401, detail=f"webhook signature refused: {exc}") from exc
 
 
-async def _answer(service: Service, ticket: Ticket) -> ClassifyOut:
+async def _answer(service: Service, ticket: Ticket, warnings: Sequence[str] = ()) -> ClassifyOut:
     (prediction,) = await service.classify([ticket])
-    return ClassifyOut.from_prediction(prediction)
+    return ClassifyOut.from_prediction(prediction, warnings)
 
 
 @router.post("/zendesk")
@@ -80,14 +80,16 @@ async def zendesk(request: Request, service: ServiceDep) -> ClassifyOut:
                 window_s=service.settings.replay_window_s,
             )
         )
-    return await _answer(service, zendesk_ticket(_parse(ZendeskPayload, body)))
+    payload = _parse(ZendeskPayload, body)
+    return await _answer(service, zendesk_ticket(payload), payload.ticket.warnings)
 
 
 @router.post("/freshdesk")
 async def freshdesk(request: Request, service: ServiceDep) -> ClassifyOut:
     """A Freshdesk automation's webhook call (authenticated by the bearer token it sends)."""
     body = await request.body()
-    return await _answer(service, freshdesk_ticket(_parse(FreshdeskPayload, body)))
+    payload = _parse(FreshdeskPayload, body)
+    return await _answer(service, freshdesk_ticket(payload), payload.freshdesk_webhook.warnings)
 
 
 @router.post("/generic")
