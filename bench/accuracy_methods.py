@@ -29,6 +29,7 @@ from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.features import make_text_features
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
+from training.evaluation.grouped import cross_group_f1
 from training.fit.train import TrainConfig, train
 
 CHUNK = 512  # what `ticketlens label` embeds at a time
@@ -123,9 +124,11 @@ def run(method: str, data_file: Path, static_dir: Path) -> dict[str, Any]:
         else:
             raise SystemExit(f"unknown method {method}")
     truth = np.asarray(data["test_labels"], dtype=object)
+    groups = data.get("test_groups")
     return {
         "accuracy": float(accuracy_score(truth, predicted)),
         "macro-F1": float(f1_score(truth, predicted, average="macro")),
+        "cross-repo F1": None if groups is None else cross_group_f1(truth, predicted, groups).mean,
         "fit s": fit_s,
         "label s": label_s,
         "peak MiB": _peak_mib(),
