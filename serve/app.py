@@ -24,6 +24,7 @@ from serve.routes import classify, feedback, ops, webhooks
 from serve.routes.docs import add_docs
 from serve.service import Service
 from serve.settings import Settings
+from serve.web import install as install_web
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,8 @@ def create_app(
     app.include_router(classify.router)
     app.include_router(feedback.router)
     app.include_router(webhooks.router)
+    if store is not None:  # pages, /releases and alerts all read the prediction log
+        install_web(app, service)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees 413s too
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_GENERIC_FIELDS = {
@@ -15,6 +15,13 @@ DEFAULT_GENERIC_FIELDS = {
     "created_at": "created_at",
     "account_id": "account_id",
 }
+
+
+class WebUser(BaseModel):
+    """One person who may sign in to the pages."""
+
+    role: Literal["viewer", "agent", "admin"]
+    password: SecretStr
 
 
 class Settings(BaseSettings):
@@ -74,6 +81,35 @@ class Settings(BaseSettings):
     replay_window_s: int = Field(default=300, gt=0)
     generic_fields: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_GENERIC_FIELDS))
     """Ticket attribute → dotted path in the generic webhook JSON (e.g. "body": "ticket.text")."""
+
+    web_pages: bool = True
+    """Serve the web pages (/pulse, /review, /model, /alerts) and their sign-in."""
+    web_users: dict[str, WebUser] = Field(default_factory=dict)
+    """Who may sign in: name → {"role": "viewer" | "agent" | "admin", "password": "…"}."""
+    web_session_secret: SecretStr | None = None
+    """Key that signs session cookies; default: random per process (sessions end on restart;
+    set it when several replicas serve the pages)."""
+    web_session_hours: float = Field(default=12.0, gt=0)
+    web_ticket_url: str | None = None
+    """Link from the queue and ticket lists to the helpdesk, `{id}` replaced by the ticket id
+    (the log stores a hash of the text, never the text: agents read the ticket there)."""
+    review_claim_minutes: float = Field(default=10.0, gt=0)
+    """How long a ticket shown to one agent is withheld from the others."""
+    public_url: str = "http://127.0.0.1:8000"
+    """Base of the links in alerts."""
+    alert_slack_url: SecretStr | None = None
+    """Slack-compatible incoming webhook (`{"text": …}`) alerts are posted to."""
+    alert_webhook_url: SecretStr | None = None
+    """Generic JSON webhook alerts are posted to (the whole alert as JSON)."""
+    alert_interval_s: float = Field(default=3600.0, ge=0)
+    """How often the server runs the spike detector on the log; 0 turns the schedule off."""
+    alert_weeks: int = Field(default=2, gt=0)
+    """Only spikes in the latest this many weeks alert (older ones were alerted already)."""
+    alert_cooldown_h: float = Field(default=72.0, ge=0)
+    """No second alert for the same cell within this many hours."""
+    alert_retry_s: float = Field(default=30.0, gt=0)
+    """First retry delay of a failed delivery; doubled after each failure."""
+    alert_max_attempts: int = Field(default=8, gt=0)
 
     def journal_file(self) -> Path:
         """`journal_path`, or its default for `db_url`."""

@@ -1,0 +1,138 @@
+"""The review queue: tickets the model was unsure of, handed to one agent at a time.
+
+A ticket shown to an agent is claimed for `claim_minutes` (a row in `review_claims`, taken with
+one INSERT … ON CONFLICT DO UPDATE … WHERE the old claim expired), so two agents working the same
+queue are never shown the same ticket. A correction goes to the `feedback` table, as `POST
+/feedback` stores it, with the agent's name and the time, and ends the claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from classifier.predlog import PredictionStore, feedback_table, predictions_table
+from serve.web.aggregates import needs_review
+from serve.web.tables import claims_table
+
+_log = predictions_table
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    ticket_id: str
+    field: str
+    label: str | None
+    confidence: float
+    reason: str | None
+    account_id: str | None
+    received_at: str
+
+
+def _candidates(field: str, agent: str, now: datetime, order: str, limit: int) -> sa.Select[Any]:
+    corrected = sa.exists().where(
+        (feedback_table.c.ticket_id == _log.c.ticket_id) & (feedback_table.c.field == field)
+    )
+    claimed = sa.exists().where(
+        (claims_table.c.ticket_id == _log.c.ticket_id)
+        & (claims_table.c.field == field)
+        & (claims_table.c.expires_at > now)
+        & (claims_table.c.agent != agent)
+    )
+    confidence = _log.c.labels[(field, "confidence")].as_float()
+    ordering = confidence.asc() if order == "uncertain" else _log.c.id.desc()
+    return (
+        sa.select(_log.c.ticket_id, _log.c.labels, _log.c.account_id, _log.c.received_at)
+        .where(needs_review(field), ~corrected, ~claimed)
+        .order_by(ordering, _log.c.id.desc())
+        .limit(limit)
+    )
+
+
+def _claim(
+    engine: Engine, ticket_id: str, field: str, agent: str, now: datetime, until: datetime
+) -> bool:
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(claims_table)
+        .values(ticket_id=ticket_id, field=field, agent=agent, expires_at=until)
+        .on_conflict_do_update(
+            index_elements=["ticket_id", "field"],
+            set_={"agent": agent, "expires_at": until},
+            where=(claims_table.c.expires_at <= now) | (claims_table.c.agent == agent),
+        )
+        .returning(claims_table.c.ticket_id)
+    )
+    with engine.begin() as connection:
+        return connection.execute(statement).first() is not None
+
+
+def next_item(
+    engine: Engine,
+    field: str,
+    agent: str,
+    *,
+    claim_minutes: float,
+    order: str = "newest",
+    skip: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> ReviewItem | None:
+    """Claim and return the next ticket for `agent` (their own live claim first), or None."""
+    now = now or datetime.now(UTC)
+    until = now + timedelta(minutes=claim_minutes)
+    with engine.connect() as connection:
+        rows = connection.execute(_candidates(field, agent, now, order, 50 + len(skip))).all()
+    seen: set[str] = set()
+    for ticket_id, labels, account_id, received_at in rows:
+        if ticket_id in skip or ticket_id in seen:
+            continue
+        seen.add(ticket_id)
+        if _claim(engine, ticket_id, field, agent, now, until):
+            entry = (labels or {}).get(field) or {}
+            return ReviewItem(
+                ticket_id=ticket_id,
+                field=field,
+                label=entry.get("label"),
+                confidence=float(entry.get("confidence") or 0.0),
+                reason=entry.get("review_reason"),
+                account_id=account_id,
+                received_at=str(received_at)[:16],
+            )
+    return None
+
+
+def correct(
+    store: PredictionStore, engine: Engine, ticket_id: str, field: str, label: str, agent: str
+) -> None:
+    """Store the agent's label where `/feedback` stores corrections, and release the claim."""
+    store.record_feedback(ticket_id, field, label, agent=agent)
+    release(engine, ticket_id, field, agent)
+
+
+def release(engine: Engine, ticket_id: str, field: str, agent: str) -> None:
+    """End `agent`'s claim on a ticket (after a correction, or a skip)."""
+    with engine.begin() as connection:
+        connection.execute(
+            claims_table.delete().where(
+                (claims_table.c.ticket_id == ticket_id)
+                & (claims_table.c.field == field)
+                & (claims_table.c.agent == agent)
+            )
+        )
+
+
+def remaining(engine: Engine, field: str) -> int:
+    """Tickets still waiting for a person on `field`."""
+    corrected = sa.exists().where(
+        (feedback_table.c.ticket_id == _log.c.ticket_id) & (feedback_table.c.field == field)
+    )
+    query = sa.select(sa.func.count(sa.distinct(_log.c.ticket_id))).where(
+        needs_review(field), ~corrected
+    )
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from classifier.predlog import feedback_table
+from serve.web.session import COOKIE
+from tests.serve.conftest import AUTH
+from tests.serve.web.conftest import sign_in
+from tests.serve.web.seed import SPIKE_WEEK
+
+
+def test_pages_need_sign_in_and_set_a_safe_cookie(web: TestClient) -> None:
+    assert web.get("/pulse", follow_redirects=False).headers["location"] == "/login?next=/pulse"
+    form = web.get("/login")
+    token = form.text.split('name="csrf" value="')[1].split('"')[0]
+    wrong = web.post("/login", data={"username": "vera", "password": "nope", "csrf": token})
+    assert "wrong name or password" in wrong.text and COOKIE not in web.cookies
+    right = web.post(
+        "/login",
+        data={"username": "vera", "password": "view-pw", "csrf": token},
+        follow_redirects=False,
+    )
+    cookie = right.headers["set-cookie"]
+    assert COOKIE in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    pulse = web.get("/pulse")
+    assert pulse.status_code == 200 and "<svg" in pulse.text
+    assert f"week of {SPIKE_WEEK}" in pulse.text and "cross-account spike: billing" in pulse.text
+
+
+def test_sign_in_form_without_its_csrf_token_is_refused(web: TestClient) -> None:
+    web.get("/login")
+    answer = web.post("/login", data={"username": "vera", "password": "view-pw"})
+    assert answer.status_code == 403
+
+
+def test_forged_cookie_is_not_a_session(web: TestClient) -> None:
+    web.cookies.set(COOKIE, "eyJ1IjoiYWRhIiwiciI6ImFkbWluIn0.forged")
+    assert web.get("/models/current", follow_redirects=False).status_code == 303
+
+
+def test_failed_sign_ins_are_rate_limited(web: TestClient) -> None:
+    form = web.get("/login")
+    token = form.text.split('name="csrf" value="')[1].split('"')[0]
+    for _ in range(5):
+        web.post("/login", data={"username": "ada", "password": "guess", "csrf": token})
+    blocked = web.post("/login", data={"username": "ada", "password": "admin-pw", "csrf": token})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+
+
+def test_viewer_cannot_reach_the_review_queue(web: TestClient) -> None:
+    sign_in(web, "vera", "view-pw")
+    assert web.get("/review").status_code == 403
+    assert web.get("/models/current").status_code == 200
+
+
+def test_correction_needs_csrf_and_is_stored_with_agent(web: TestClient) -> None:
+    csrf = sign_in(web, "ana", "agent-pw")
+    page = web.get("/review")
+    ticket = page.text.split('data-ticket="')[1].split('"')[0]
+    form = {"ticket_id": ticket, "field": "category", "label": "login_access"}
+    assert web.post("/review", data=form).status_code == 403
+    answer = web.post("/review", data={**form, "csrf": csrf}, follow_redirects=False)
+    assert answer.status_code == 303
+    engine = web.app.state.service.store.engine  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(feedback_table)).mappings().all()
+    assert [(r["ticket_id"], r["label"], r["agent"]) for r in rows] == [
+        (ticket, "login_access", "ana")
+    ]
+    assert rows[0]["received_at"] is not None
+    assert f'data-ticket="{ticket}"' not in web.get("/review").text
+
+
+def test_bearer_api_unchanged_and_releases_need_the_token(web: TestClient) -> None:
+    assert web.post("/releases", json={"version": "2.4.0"}).status_code == 401
+    added = web.post("/releases", json={"version": "2.4.0", "at": "2024-03-08T10:00"}, headers=AUTH)
+    assert added.status_code == 201
+    assert web.get("/releases", headers=AUTH).json()[0]["version"] == "2.4.0"
+    assert web.get("/ready", headers=AUTH).status_code == 200
+
+
+def test_pages_can_be_turned_off(web_settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.serve.conftest import running_client
+
+    with running_client(web_settings.model_copy(update={"web_pages": False})) as client:
+        assert client.get("/pulse").status_code == 404
+        assert client.post("/releases", json={"version": "1"}, headers=AUTH).status_code == 201
