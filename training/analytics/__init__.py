@@ -7,6 +7,7 @@ from training.analytics.accounts import (
     silent_accounts,
     tickets_per_active,
 )
+from training.analytics.events import SpikeEvent, group_spikes
 from training.analytics.frame import TicketFrame, frame_from_table, load_export
 from training.analytics.report import AnalyticsReport, ReportConfig, build_report
 from training.analytics.roadmap import Recurring, recurring_top
@@ -30,6 +31,7 @@ __all__ = [
     "SilentAccount",
     "Spike",
     "SpikeConfig",
+    "SpikeEvent",
     "TicketFrame",
     "Trend",
     "TrendConfig",
@@ -39,6 +41,7 @@ __all__ = [
     "counts",
     "detect_spikes",
     "frame_from_table",
+    "group_spikes",
     "load_export",
     "recurring_top",
     "service_levels",

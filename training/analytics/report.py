@@ -66,6 +66,10 @@ class AnalyticsReport:
     pair_spikes: list[Spike]
     pair_roadmap: list[Recurring]
     readings: Readings = field(default_factory=Readings)
+    inputs: dict[str, str] = field(default_factory=dict)
+    """What each analytics input was read from (`TicketFrame.used`)."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Analytics left out for want of a column, with why (`TicketFrame.skipped`)."""
 
     @property
     def all_spikes(self) -> list[Spike]:
@@ -83,6 +87,8 @@ class AnalyticsReport:
         return _clean(
             {
                 "source": self.source,
+                "inputs": self.inputs,
+                "skipped": self.skipped,
                 "tickets": self.tickets,
                 "weeks": weeks,
                 "tickets_per_week": self.totals.tolist(),
@@ -188,4 +194,6 @@ def build_report(frame: TicketFrame, config: ReportConfig | None = None) -> Anal
         pair_spikes=detect_spikes(frame, pair, config.spikes) if pair else [],
         pair_roadmap=recurring_top(counts(frame, *pair)) if pair else [],
         readings=readings,
+        inputs=dict(frame.used),
+        skipped=dict(frame.skipped),
     )

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from classifier.errors import ExportFormatError, TicketlensError
 from training.cli.common import (
@@ -25,15 +24,16 @@ from training.cli.common import (
     load_bundle,
     mapping_overrides,
 )
+from training.cli.tables import drift_tables, evaluation_tables, f, report_tables
 
 if TYPE_CHECKING:
-    from training.analytics import AnalyticsReport, TicketFrame
-    from training.evaluation.drift import FieldDrift
-    from training.evaluation.metrics import FieldEvaluation
+    from training.analytics import TicketFrame
 
 # training.evaluation.drift.DEFAULT_THRESHOLD_PP, kept here so `--help` does not import scipy
 # (a test keeps the two equal).
 DRIFT_THRESHOLD_PP = 5.0
+DRIFT_MIN_WINDOW = 30  # training.evaluation.drift.DEFAULT_MIN_WINDOW
+DRIFT_ALPHA = 0.05  # training.evaluation.significance.DEFAULT_ALPHA
 
 
 class Window(StrEnum):
@@ -56,32 +56,14 @@ CreatedOption = Annotated[
 AccountOption = Annotated[
     str | None, typer.Option("--account-column", help="Column with the customer account.")
 ]
+WideOption = Annotated[
+    bool,
+    typer.Option("--wide", help="Full headers and dates in tables (for wide terminals, files)."),
+]
 
 
 def _emit_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, default=str, allow_nan=False))
-
-
-def _f(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None or value != value else f"{value:.{digits}f}"
-
-
-def _evaluation_tables(result: FieldEvaluation) -> list[Table]:
-    metrics = Table(
-        title=f"{result.field}: {result.n} tickets, accuracy {result.accuracy:.3f}, "
-        f"macro-F1 {result.macro.f1:.3f}, weighted-F1 {result.weighted.f1:.3f}"
-    )
-    for column in ("label", "precision", "recall", "F1", "support"):
-        metrics.add_column(column, justify="left" if column == "label" else "right")
-    for c in [*result.per_class, result.macro, result.weighted]:
-        label = c.label if c in result.per_class else f"[bold]{c.label} avg[/]"
-        metrics.add_row(label, _f(c.precision, 3), _f(c.recall, 3), _f(c.f1, 3), str(c.support))
-    confused = Table(title=f"{result.field}: most confused (true → predicted)")
-    for column in ("true", "predicted", "tickets", "examples"):
-        confused.add_column(column)
-    for pair in result.confusions:
-        confused.add_row(pair.true, pair.predicted, str(pair.count), ", ".join(pair.examples))
-    return [metrics, confused]
 
 
 @friendly_errors
@@ -96,6 +78,7 @@ def evaluate_command(
     id_column: IdColumnOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Score a model on a labeled test export: per-category metrics, abstention, calibration."""
     from classifier.predictor import TicketClassifier
@@ -141,8 +124,8 @@ def evaluate_command(
         )
         return
     for result in results.values():
-        for table in _evaluation_tables(result):
-            console.print(table)
+        for table in evaluation_tables(result, wide):
+            _show(table, wide)
         kept_by = (
             "at the per-category thresholds"
             if manifest.fields[result.field].class_thresholds
@@ -151,7 +134,7 @@ def evaluate_command(
         console.print(
             f"{kept_by} (the model's own review flag): coverage "
             f"{100 * result.coverage_at_threshold:.1f}%, precision "
-            f"{_f(result.precision_at_threshold, 3)}; expected calibration error "
+            f"{f(result.precision_at_threshold, 3)}; expected calibration error "
             f"{result.ece:.3f}"
         )
         if result.unknown_labels:
@@ -162,13 +145,22 @@ def evaluate_command(
         console.print(f"HTML report → {html}")
 
 
+def _show(table: object, wide: bool) -> None:
+    console.print(table, width=max(console.width, 200) if wide else None)
+
+
 def _load_current(
-    current: str, window: str, fields: list[str] | None, overrides: dict[str, Any]
+    current: str,
+    window: str,
+    fields: list[str] | None,
+    overrides: dict[str, Any],
+    **columns: str | None,
 ) -> TicketFrame:
+    """An export path, or a prediction-log database URL (`sqlite:///…`, `postgresql+psycopg://…`)."""
     from training.analytics import frame_from_table, load_export
 
     if "://" in current:
-        from classifier.predlog import read_predictions  # written alongside; imported on use
+        from classifier.predlog import read_predictions
 
         return frame_from_table(
             read_predictions(current),
@@ -176,42 +168,9 @@ def _load_current(
             fields=fields,
             window=window,
             overrides=overrides,
+            **columns,
         )
-    return load_export(Path(current), fields=fields, window=window, overrides=overrides)
-
-
-def _drift_table(result: FieldDrift) -> Table:
-    o = result.overall
-    table = Table(
-        title=f"{result.field} ({result.source_column}) vs {result.reference}: {o.n} tickets, "
-        f"L∞ {o.linf_pp:.1f} pp, JS {o.js_distance:.3f}, chi-square p {o.p_value:.3g}"
-    )
-    for column in ("label", "reference %", "current %", "change pp"):
-        table.add_column(column, justify="left" if column == "label" else "right")
-    for s in o.shifts:
-        style = "bold red" if s.flagged else None
-        table.add_row(
-            s.label, _f(s.reference_pct), _f(s.current_pct), f"{s.change_pp:+.1f}", style=style
-        )
-    return table
-
-
-def _windows_table(result: FieldDrift) -> Table:
-    table = Table(title=f"{result.field} per window")
-    for column in ("window", "tickets", "L∞ pp", "JS", "flagged", "vs prev L∞", "review %"):
-        table.add_column(column, justify="left" if column in ("window", "flagged") else "right")
-    for w in result.windows:
-        ref = w.vs_reference
-        table.add_row(
-            w.window,
-            str(ref.n),
-            _f(ref.linf_pp),
-            _f(ref.js_distance, 3),
-            ", ".join(f"{s.label} {s.change_pp:+.1f}" for s in ref.flagged),
-            "–" if w.vs_previous is None else _f(w.vs_previous.linf_pp),
-            _f(w.needs_review_pct),
-        )
-    return table
+    return load_export(Path(current), fields=fields, window=window, overrides=overrides, **columns)
 
 
 @friendly_errors
@@ -232,12 +191,25 @@ def drift_command(
     threshold_pp: Annotated[
         float, typer.Option(min=0.0, help="Flag a label whose share moves this many pp.")
     ] = DRIFT_THRESHOLD_PP,
+    min_window: Annotated[
+        int, typer.Option(min=1, help="Show windows with fewer tickets, but flag nothing in them.")
+    ] = DRIFT_MIN_WINDOW,
+    alpha: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="False discovery rate over labels × windows (Benjamini–Hochberg).",
+        ),
+    ] = DRIFT_ALPHA,
     preset: PresetOption = None,
     columns: ColumnsOption = None,
     json_output: JsonOption = False,
     html: HtmlOption = None,
+    wide: WideOption = False,
 ) -> None:
-    """Compare label shares per window with a reference; flag moves past the threshold."""
+    """Compare label shares per window with a reference; flag moves past the threshold that
+    are beyond sampling noise at the window's size."""
     import pandas as pd
 
     from training.analytics import load_export
@@ -261,6 +233,8 @@ def drift_command(
                     reference_name=str(reference),
                     reference_n=n,
                     threshold_pp=threshold_pp,
+                    min_window=min_window,
+                    alpha=alpha,
                 )
             )
     else:
@@ -281,6 +255,8 @@ def drift_command(
                     shares,
                     reference_name=f"{manifest.name} training shares",
                     threshold_pp=threshold_pp,
+                    min_window=min_window,
+                    alpha=alpha,
                 )
             )
     if html is not None:
@@ -293,14 +269,16 @@ def drift_command(
                 "current": current,
                 "window": window,
                 "threshold_pp": threshold_pp,
+                "min_window": min_window,
+                "alpha": alpha,
                 "note": P_VALUE_NOTE,
                 "fields": [r.to_dict() for r in results],
             }
         )
         return
     for result in results:
-        console.print(_drift_table(result))
-        console.print(_windows_table(result))
+        for table in drift_tables(result, wide):
+            _show(table, wide)
         if result.overall.unknown_labels:
             console.print(
                 "[red]labels absent from the reference[/]: "
@@ -309,68 +287,41 @@ def drift_command(
     console.print(f"[italic]{P_VALUE_NOTE}[/]")
 
 
-def _report_tables(report: AnalyticsReport) -> list[Table]:
-    spikes = Table(title="spikes and floods (cross-account spike = likely release regression)")
-    for column in ("week", "index", "cell", "kind", "tickets", "accounts", "baseline", "top %"):
-        spikes.add_column(column)
-    for s in report.all_spikes:
-        spikes.add_row(
-            s.window,
-            str(s.week_index),
-            f"{s.dimension}: {s.cell}",
-            s.kind,
-            str(s.tickets),
-            str(s.accounts),
-            _f(s.baseline_accounts),
-            _f(100 * s.top_share, 0),
-            style="bold red" if s.likely_regression else None,
-        )
-    tables = [spikes]
-    for name, r in report.fields.items():
-        trend = Table(title=f"{name}: slow drift (Theil–Sen, Mann–Kendall), flagged in red")
-        for column in ("label", "pp/week", "change pp", "p"):
-            trend.add_column(column, justify="left" if column == "label" else "right")
-        for t in r.trends:
-            trend.add_row(
-                t.label,
-                f"{t.slope_pp_per_week:+.2f}",
-                f"{t.change_pp:+.1f}",
-                f"{t.p_value:.2g}",
-                style="bold red" if t.flagged else None,
-            )
-        roadmap = Table(title=f"{name}: roadmap (in the weekly top 3)")
-        for column in ("label", "weeks in top 3", "tickets", "longest streak"):
-            roadmap.add_column(column)
-        for x in r.roadmap:
-            roadmap.add_row(
-                x.label, f"{x.weeks_in_top}/{x.weeks}", str(x.tickets), str(x.longest_streak)
-            )
-        service = Table(title=f"{name}: resolution hours and CSAT")
-        frame = r.service.reset_index()
-        for column in frame.columns:
-            service.add_column(str(column))
-        for row in frame.itertuples(index=False):
-            service.add_row(*[_f(v) if isinstance(v, float) else str(v) for v in row])
-        tables += [trend, roadmap, service]
-    silent = Table(title=f"silent accounts ({len(report.silent)})")
-    for column in ("account", "active weeks before", "tickets", "last ticket"):
-        silent.add_column(column)
-    for account in report.silent:
-        silent.add_row(
-            account.account_id,
-            str(account.active_weeks),
-            str(account.tickets_before),
-            account.last_ticket,
-        )
-    return [*tables, silent]
-
-
 @friendly_errors
 def report_command(
-    export: Annotated[Path, typer.Argument(help="Labeled export (from `ticketlens label`).")],
+    export: Annotated[
+        str,
+        typer.Argument(
+            help="Labeled export (from `ticketlens label`), or a prediction-log URL (sqlite:///…)."
+        ),
+    ],
     accounts: Annotated[
         Path | None,
-        typer.Option(help="CSV of account_id with active_from/active_to or week columns."),
+        typer.Option(
+            help="Accounts file: account_id, optional active_from/active_to or week columns, "
+            "and segment columns for --by."
+        ),
+    ] = None,
+    usage: Annotated[
+        Path | None,
+        typer.Option(help="Usage file: account, week, optional feature, a measure (users…)."),
+    ] = None,
+    usage_column: Annotated[
+        list[str] | None,
+        typer.Option(metavar="KEY=COLUMN", help="Name a usage column (account_id, week, "
+                     "feature, measure, satisfaction); repeatable."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Break readings down by this accounts-file column.")
+    ] = None,
+    target_hours: Annotated[
+        float, typer.Option(min=0.0, help="Resolution target for 'resolved within target'.")
+    ] = 24.0,
+    repeat_days: Annotated[
+        int, typer.Option(min=1, help="A ticket within this many days is a repeat.")
+    ] = 14,
+    sla_targets: Annotated[
+        Path | None, typer.Option(help="CSV of tier,target_hours for SLA adherence.")
     ] = None,
     field: Annotated[
         list[str] | None,
@@ -385,33 +336,56 @@ def report_command(
     columns: ColumnsOption = None,
     json_output: JsonOption = False,
     html: HtmlOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Weekly shares, spikes vs floods, slow drift, silence, service levels and the roadmap."""
-    from training.analytics import ReportConfig, SpikeConfig, load_export
+    from training.analytics import ReportConfig, SpikeConfig
     from training.analytics.report import build_report
     from training.reports.html import write_page
     from training.reports.sections import report_sections
 
-    frame = load_export(
+    frame = _load_current(
         export,
-        fields=field,
+        "week",
+        field,
+        mapping_overrides(preset, columns, None, None),
         created_column=created_column,
         account_column=account_column,
-        overrides=mapping_overrides(preset, columns, None, None),
     )
+    from training.analytics.joined import JoinConfig
+    from training.cli.readings_tables import readings_tables
+
+    pairs = [item.partition("=") for item in usage_column or []]
+    if any(not key or not value for key, _, value in pairs):
+        raise ExportFormatError("--usage-column takes KEY=COLUMN, e.g. measure=active_users")
     config = ReportConfig(
         spikes=SpikeConfig(baseline_weeks=baseline_weeks, min_rise=min_rise),
         quiet_weeks=quiet_weeks,
         accounts_file=accounts,
+        join=JoinConfig(
+            usage_file=usage,
+            usage_columns={key: value for key, _, value in pairs},
+            by=by,
+            target_hours=target_hours,
+            repeat_days=repeat_days,
+            sla_targets=sla_targets,
+        ),
     )
     report = build_report(frame, config)
     if html is not None:
-        write_page(html, f"ticketlens report: {export.name}", report_sections(report))
+        name = export if "://" in export else Path(export).name
+        write_page(html, f"ticketlens report: {name}", report_sections(report))
     if json_output:
         _emit_json(report.to_dict())
         return
-    for table in _report_tables(report):
-        console.print(table)
+    for table in report_tables(report, wide) + readings_tables(report.readings):
+        _show(table, wide)
+    if report.readings.usage is not None and report.readings.usage.unknown_rows:
+        found = report.readings.usage
+        console.print(
+            f"{found.unknown_rows} usage rows for {found.unknown_accounts} accounts in neither "
+            "the tickets nor the accounts file were left out"
+        )
     console.print(
         f"{report.tickets} tickets over {len(report.windows)} weeks; mean tickets per active "
         f"customer {report.tickets_per_active.mean():.2f} (active: {report.active_definition})"

@@ -45,7 +45,9 @@ def _labeled(weekly: list[dict[str, int]], review: float = 0.0) -> pd.DataFrame:
                 rows.append(
                     {
                         "ticket_id": f"T-{len(rows)}",
-                        "created_at": (START + timedelta(weeks=week, hours=i % 90)).isoformat(),
+                        "created_at": (
+                            START + timedelta(weeks=week, hours=i * 37 % 160)
+                        ).isoformat(),
                         "account_id": f"A{i % 7}",
                         "predicted_category": label,
                         "predicted_category_needs_review": str(i < review * n),
@@ -56,17 +58,28 @@ def _labeled(weekly: list[dict[str, int]], review: float = 0.0) -> pd.DataFrame:
 
 def test_share_changes_and_effect_sizes_agree_with_scipy() -> None:
     reference = pd.Series({"a": 50.0, "b": 30.0, "c": 20.0})
-    current = pd.Series({"a": 40, "b": 30, "c": 30})
+    current = pd.Series({"a": 400, "b": 300, "c": 300})
     result = compare_shares(reference, current, threshold_pp=5)
     shifts = {s.label: s for s in result.shifts}
     assert shifts["a"].change_pp == pytest.approx(-10) and shifts["a"].flagged
     assert shifts["c"].change_pp == pytest.approx(10) and not shifts["b"].flagged
+    assert shifts["a"].low_pp < -10 < shifts["a"].high_pp < -5
     assert result.linf_pp == pytest.approx(10)
     expected_js = jensenshannon([50, 30, 20], [40, 30, 30], base=2)
     assert result.js_distance == pytest.approx(expected_js)
-    fit = chisquare([40, 30, 30], [50, 30, 20])
+    fit = chisquare([400, 300, 300], [500, 300, 200])
     assert result.chi2 == pytest.approx(fit.statistic)
     assert result.p_value == pytest.approx(fit.pvalue)
+
+
+def test_the_same_move_in_100_tickets_is_sampling_noise() -> None:
+    reference = pd.Series({"a": 50.0, "b": 30.0, "c": 20.0})
+    small = compare_shares(reference, pd.Series({"a": 42, "b": 33, "c": 25}), threshold_pp=5)
+    a = next(s for s in small.shifts if s.label == "a")
+    assert a.change_pp == pytest.approx(-8) and a.low_pp < -8 < a.high_pp
+    assert a.q_value > 0.05 and not small.flagged
+    large = compare_shares(reference, pd.Series({"a": 420, "b": 330, "c": 250}), threshold_pp=5)
+    assert [s.label for s in large.flagged] == ["a", "c"]
 
 
 def test_two_exports_use_a_contingency_test_and_unknown_labels_are_listed() -> None:
@@ -155,3 +168,26 @@ def test_a_field_the_model_lacks_is_an_error(tmp_path: Path, bundle: Bundle) -> 
     )
     assert result.exit_code == 2
     assert "has no field priority" in result.stderr
+
+
+def test_report_reads_a_prediction_log_by_url(tmp_path: Path, bundle: Bundle) -> None:
+    predlog = pytest.importorskip("classifier.predlog", reason="the prediction log is not there")
+    from classifier.predictor import TicketClassifier
+
+    tickets = [
+        t.model_copy(
+            update={"created_at": START + timedelta(days=i % 20), "account_id": f"A{i % 9}"}
+        )
+        for i, t in enumerate(make_tickets(60))
+    ]
+    predictions = TicketClassifier(bundle, HashingEmbedder()).predict(tickets)
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    store = predlog.PredictionStore(url)
+    store.create_tables()
+    store.record_predictions(tickets, predictions)
+    store.dispose()
+    result = runner.invoke(cli.app, ["report", url, "--json"])
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["tickets"] == 60 and len(payload["weeks"]) == 3
+    assert payload["fields"]["category"]["source_column"] == "predicted_category"
