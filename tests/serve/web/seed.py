@@ -18,7 +18,9 @@ def log_rows(count: int = 600, spike: int = 40) -> list[dict[str, Any]]:
         planted = i >= count
         week = 10 if planted else i % 12
         when = START + timedelta(weeks=week, hours=i % 100)
-        category = "billing" if planted else rng.choice(["billing", "login_access", "technical_issue"])
+        category = (
+            "billing" if planted else rng.choice(["billing", "login_access", "technical_issue"])
+        )
         rows.append(
             {
                 "ticket_id": f"T-{i:04d}",
