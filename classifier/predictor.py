@@ -22,6 +22,8 @@ from classifier.text import prepare_text
 TOP_K = 3
 EMPTY = "empty"
 LOW_CONFIDENCE = "low_confidence"
+UNKNOWN_CLASS = "unknown_class"
+"""Nearest to a class the head left out for too few examples: a person should decide."""
 
 
 EmbedderFactory = Callable[[Bundle], Embedder]
@@ -125,7 +127,7 @@ class TicketClassifier:
     def predict_proba(self, tickets: Sequence[Ticket]) -> dict[str, np.ndarray]:
         """Per field, a (tickets × classes) array in the manifest's class order; a ticket with
         no text gets a row of zeros (it is never sent to the model)."""
-        _, filled, features = self._features(tickets)
+        _, filled, features, _ = self._features(tickets)
         result = {}
         for name, head in self.bundle.heads.items():
             proba = np.zeros((len(tickets), len(head.classes_)))
@@ -136,8 +138,8 @@ class TicketClassifier:
 
     def predict(self, tickets: Sequence[Ticket]) -> list[Prediction]:
         """One `Prediction` per ticket, in order. Empty tickets are never sent to the model."""
-        texts, filled, features = self._features(tickets)
-        if features is None:
+        texts, filled, features, vectors = self._features(tickets)
+        if features is None or vectors is None:
             return [self._empty(ticket) for ticket in tickets]
         embedding = self.manifest.embedding_model
         window = embedding.max_tokens * embedding.max_windows
@@ -146,7 +148,9 @@ class TicketClassifier:
         long_rows = [i for i in filled if len(texts[i]) + 2 > window]
         counts = self.embedder.count_tokens([texts[i] for i in long_rows])
         truncated = {i: n > window for i, n in zip(long_rows, counts, strict=True)}
-        per_field = {name: self._field_predictions(name, features) for name in self.bundle.heads}
+        per_field = {
+            name: self._field_predictions(name, features, vectors) for name in self.bundle.heads
+        }
         row_of = {ticket_index: row for row, ticket_index in enumerate(filled)}
         predictions = []
         for i, ticket in enumerate(tickets):
@@ -167,45 +171,60 @@ class TicketClassifier:
 
     def _features(
         self, tickets: Sequence[Ticket]
-    ) -> tuple[list[str], list[int], np.ndarray | csr_matrix | None]:
-        """Prepared texts, the indices of those with text, and the heads' matrix for those."""
+    ) -> tuple[list[str], list[int], np.ndarray | csr_matrix | None, np.ndarray | None]:
+        """Prepared texts, the indices of those with text, the heads' matrix for those and their
+        embeddings."""
         texts = [prepare_text(t, self.manifest.max_chars).text for t in tickets]
         filled = [i for i, text in enumerate(texts) if text]
         if not filled:
-            return texts, filled, None
+            return texts, filled, None, None
         filled_texts = [texts[i] for i in filled]
         vectors = self.embedder.encode(filled_texts)
         features = combine(
             self.bundle.text_features, filled_texts, vectors, self.manifest.embedding_weight
         )
-        return texts, filled, features
+        return texts, filled, features, vectors
 
     def _empty(self, ticket: Ticket) -> Prediction:
         fields = {name: _empty_prediction() for name in self.bundle.heads}
         return Prediction(ticket_id=ticket.id, model_version=self.version, fields=fields)
 
     def _field_predictions(
-        self, name: str, features: np.ndarray | csr_matrix
+        self, name: str, features: np.ndarray | csr_matrix, vectors: np.ndarray
     ) -> list[FieldPrediction]:
         head = self.bundle.heads[name]
         entry = self.bundle.manifest.fields[name]
         classes = [str(c) for c in head.classes_]
         proba = head.predict_proba(features)
         order = np.argsort(-proba, axis=1)[:, :TOP_K]
+        unknown = _nearest_excluded(entry, vectors)
         results = []
-        for row, best in zip(proba, order, strict=True):
+        for row, best, thin in zip(proba, order, unknown, strict=True):
             top = [LabelScore(label=classes[j], confidence=float(row[j])) for j in best]
-            confident = _is_confident(entry, top[0])
+            confident = _is_confident(entry, top[0]) and not thin
+            reason = UNKNOWN_CLASS if thin else None if confident else LOW_CONFIDENCE
             results.append(
                 FieldPrediction(
                     label=top[0].label,
                     confidence=top[0].confidence,
                     top=top,
                     needs_review=not confident,
-                    review_reason=None if confident else LOW_CONFIDENCE,
+                    review_reason=reason,
                 )
             )
         return results
+
+
+def _nearest_excluded(entry: FieldManifest, vectors: np.ndarray) -> np.ndarray:
+    """Per row: is its embedding nearest (cosine) the mean of a class the head left out?"""
+    record = entry.prototypes
+    if record is None:
+        return np.zeros(len(vectors), dtype=bool)
+    means = np.asarray(record.vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    nearest = ((vectors / np.where(norms == 0, 1.0, norms)) @ means.T).argmax(axis=1)
+    excluded = np.isin(np.asarray(record.labels, dtype=object), record.excluded)
+    return np.asarray(excluded[nearest], dtype=bool)
 
 
 def _is_confident(entry: FieldManifest, best: LabelScore) -> bool:

@@ -68,6 +68,7 @@ class FieldManifest(_Strict):
     target_precision: float | None = None
     class_thresholds: dict[str, ClassThreshold] = Field(default_factory=dict)
     """Per-category thresholds from `target_precision`; they replace `threshold` when set."""
+    prototypes: ExcludedPrototypes | None = None
 
 
 class TextHashesRecord(_Strict):
@@ -95,6 +96,39 @@ class TextFeaturesRecord(_Strict):
     n_features: int
 
 
+class SimilarIndexRecord(_Strict):
+    """Opt-in: the training tickets' vectors and ids (never their text), for similar tickets."""
+
+    file: str
+    sha256: str
+    count: int
+
+
+class ColumnMappingRecord(_Strict):
+    """Which export columns `train` read (names only, never data), for the commands that read
+    the next export of the same helpdesk: `label`, `evaluate`, `drift` and `report`."""
+
+    preset: str | None = None
+    columns: dict[str, str | None] = Field(default_factory=dict)
+    """Ticket field (id, subject, body, text, created_at, account_id) → column; None: none."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, str] = Field(default_factory=dict)
+    date_format: str | None = None
+    """day-first, month-first or a strftime format, as settled on the training export."""
+
+
+class ExcludedPrototypes(_Strict):
+    """Classes with too few examples for the head: tickets nearest one of their mean embeddings
+    (among every class's) are flagged for review as `unknown_class` instead of labeled."""
+
+    labels: list[str]
+    """The head's classes, then the excluded ones: the rows of `vectors`."""
+    excluded: list[str]
+    vectors: list[list[float]]
+    """Unit-length mean embedding of each class in `labels` (only kept when some class is
+    excluded, so a bundle without thin classes carries none)."""
+
+
 class Manifest(_Strict):
     format_version: int = FORMAT_VERSION
     name: str
@@ -112,3 +146,10 @@ class Manifest(_Strict):
     """Set for hybrid heads (TF-IDF + embeddings); None when heads see embeddings alone."""
     embedding_weight: float = 1.0
     """Scale of the embedding columns against the TF-IDF blocks (hybrid heads)."""
+    training_kind: Literal["supervised", "zero_shot", "few_shot"] = "supervised"
+    """zero_shot: no labels, heads from the taxonomy's descriptions refined on the unlabeled
+    export; few_shot: a few labels with the same; for both, the fields' cv_* figures measure
+    agreement with the export's pseudo-labels, not accuracy."""
+    similar_index: SimilarIndexRecord | None = None
+    column_mapping: ColumnMappingRecord | None = None
+    """None in bundles from before the mapping was recorded: the next export is detected anew."""

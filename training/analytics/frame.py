@@ -4,13 +4,13 @@ The frame has one row per ticket with `created_at` (UTC), `window` (the start of
 month), `account_id` where known, one column per label field (the model's `predicted_<field>`
 when the export has it, else the true `<field>`; `classifier.records.NO_LABEL` where empty),
 `<field>__review` (needs_review, where present) and the metadata the service-level report reads
-(`tier`, `csat`, `resolution_hours`).
+(`tier`, `csat` as a number, `satisfied` as 1/0, `resolution_hours`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ import pandas as pd
 
 from classifier.errors import ExportFormatError
 from classifier.records import NO_LABEL
-from training.io.columns import detect_columns
+from training.analytics.satisfaction import csat_columns, resolution_hours
+from training.io.columns import date_format_for, detect_columns
 from training.io.dates import parse_dates
 from training.io.readers import iter_export
 
@@ -46,6 +47,10 @@ class TicketFrame:
     label_columns: dict[str, str]
     source: str
     window: str = "week"
+    used: dict[str, str] = field(default_factory=dict)
+    """What each analytics input was read from (`created_at`: 'Created at', `csat`: …)."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Analytics left out, with why (`csat`: 'no CSAT column: …')."""
 
     @property
     def windows(self) -> pd.DatetimeIndex:
@@ -80,11 +85,17 @@ def detect_fields(columns: Sequence[str]) -> list[str]:
     return predicted or [f for f in DEFAULT_FIELDS if f in columns]
 
 
-def window_start(stamps: pd.Series, window: str = "week") -> pd.Series:
-    """The Monday (week) or first day (month) that opens each timestamp's window, tz-naive."""
+def window_start(stamps: pd.Series, window: str = "week", tz: str | None = None) -> pd.Series:
+    """The Monday (week) or first day (month) that opens each timestamp's window, tz-naive.
+
+    Windows are cut in UTC, or on the wall clock of the IANA time zone `tz`.
+    """
     if window not in WINDOWS:
         raise ExportFormatError(f"unknown window '{window}': use one of {', '.join(WINDOWS)}")
-    naive = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    try:
+        naive = stamps.dt.tz_convert(tz or "UTC").dt.tz_localize(None)
+    except (KeyError, ValueError) as exc:  # zoneinfo's ZoneInfoNotFoundError is a KeyError
+        raise ExportFormatError(f"unknown time zone '{tz}' (--tz takes e.g. Europe/Paris)") from exc
     return naive.dt.to_period(WINDOWS[window]).dt.start_time
 
 
@@ -97,6 +108,7 @@ def frame_from_table(
     created_column: str | None = None,
     account_column: str | None = None,
     overrides: Mapping[str, Any] | None = None,
+    tz: str | None = None,
 ) -> TicketFrame:
     """Build a `TicketFrame` from string cells (an export) or typed ones (a prediction log).
 
@@ -133,25 +145,48 @@ def frame_from_table(
     found, metadata = detect_columns(
         columns, _with_flags(overrides, created_column, account_column), source=source
     )
+    used: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     created = found.get("created_at")
+    date_format = date_format_for(overrides)
     if created is not None:
-        data["created_at"] = parse_dates(table[created], source=source, column=created)
-        data["window"] = window_start(data["created_at"], window)
+        data["created_at"] = parse_dates(
+            table[created], source=source, column=created, date_format=date_format
+        )
+        data["window"] = window_start(data["created_at"], window, tz)
+        used["created_at"] = created
     account = found.get("account_id")
     if account is not None:
         cells = table[account]
         accounts = cells.astype(object).where(cells.notna(), "").astype(str).str.strip()
         data["account_id"] = accounts.mask(accounts == "")
-    for key in ("tier", "csat", "resolution_hours"):
-        if key in metadata:
-            data[key] = table[metadata[key]]
-    for key in ("csat", "resolution_hours"):
-        if key in data.columns:
-            data[key] = pd.to_numeric(data[key], errors="coerce")
-    if "tier" in data.columns:
-        tiers = data["tier"].astype(str).str.strip()
+        used["account_id"] = account
+    if "tier" in metadata:
+        tiers = table[metadata["tier"]].astype(object).fillna("").astype(str).str.strip()
         data["tier"] = tiers.mask(tiers == "")
-    return TicketFrame(data.reset_index(drop=True), chosen, label_columns, source, window)
+        used["tier"] = metadata["tier"]
+    if "csat" in metadata:
+        score, satisfied, described = csat_columns(table[metadata["csat"]], metadata["csat"])
+        if satisfied is None:
+            skipped["csat"] = described
+        else:
+            data["satisfied"] = satisfied
+            if score is not None:
+                data["csat"] = score
+            used["csat"] = described
+    else:
+        skipped["csat"] = "no CSAT column (map one with metadata: {csat: COLUMN} in --columns)"
+    hours, described = resolution_hours(
+        table, metadata, data.get("created_at"), source=source, date_format=date_format
+    )
+    if hours is None:
+        skipped["resolution"] = described
+    else:
+        data["resolution_hours"] = hours
+        used["resolution_hours"] = described
+    return TicketFrame(
+        data.reset_index(drop=True), chosen, label_columns, source, window, used, skipped
+    )
 
 
 def _with_flags(
@@ -173,9 +208,11 @@ def load_export(
     created_column: str | None = None,
     account_column: str | None = None,
     overrides: Mapping[str, Any] | None = None,
+    tz: str | None = None,
+    encoding: str | None = None,
 ) -> TicketFrame:
     """Read a (labeled) export of any supported format into a `TicketFrame`."""
-    table = pd.concat(list(iter_export(path)), ignore_index=True)
+    table = pd.concat(list(iter_export(path, encoding=encoding)), ignore_index=True)
     return frame_from_table(
         table,
         source=str(path),
@@ -184,4 +221,5 @@ def load_export(
         created_column=created_column,
         account_column=account_column,
         overrides=overrides,
+        tz=tz,
     )

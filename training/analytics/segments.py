@@ -15,7 +15,6 @@ import pandas as pd
 from classifier.errors import ExportFormatError
 from classifier.records import NO_LABEL
 from training.analytics.frame import TicketFrame
-from training.analytics.service_levels import SATISFIED
 from training.analytics.spikes import SpikeConfig, detect_spikes
 from training.analytics.urgent import UrgentFix, urgent_fixes
 from training.analytics.usage import Usage
@@ -85,9 +84,8 @@ def segment_breakdown(
         summary["resolution_median_h"] = grouped["resolution_hours"].median()
     if "csat" in data.columns:
         summary["csat_mean"] = grouped["csat"].mean()
-        summary["satisfied_pct"] = grouped["csat"].apply(
-            lambda s: 100 * float((s.dropna() >= SATISFIED).mean()) if s.notna().any() else None
-        )
+    if "satisfied" in data.columns:  # 1/0 per answer: scores and Good/Bad alike
+        summary["satisfied_pct"] = 100 * grouped["satisfied"].mean()
     shares, urgent, spike_counts = {}, {}, {}
     for name in frame.fields:
         labelled = data[data[name] != NO_LABEL]

@@ -7,9 +7,6 @@ import pandas as pd
 from classifier.records import NO_LABEL
 from training.analytics.frame import TicketFrame
 
-SATISFIED = 4
-"""CSAT of 4 or 5 (on 1–5) counts as satisfied."""
-
 
 def service_levels(frame: TicketFrame, field: str, *, by_tier: bool = False) -> pd.DataFrame:
     """Per label (and tier): tickets, resolution median/p90 hours, CSAT mean and % satisfied.
@@ -24,9 +21,10 @@ def service_levels(frame: TicketFrame, field: str, *, by_tier: bool = False) -> 
         hours = grouped["resolution_hours"]
         table["resolution_median_h"] = hours.median()
         table["resolution_p90_h"] = hours.quantile(0.9)
-    if "csat" in data.columns:
-        csat = grouped["csat"]
-        table["csat_responses"] = csat.count()
-        table["csat_mean"] = csat.mean()
-        table["satisfied_pct"] = csat.apply(lambda s: 100 * (s.dropna() >= SATISFIED).mean())
+    if "satisfied" in data.columns:  # read by training.analytics.satisfaction
+        satisfied = grouped["satisfied"]
+        table["csat_responses"] = satisfied.count()
+        if "csat" in data.columns:
+            table["csat_mean"] = grouped["csat"].mean()
+        table["satisfied_pct"] = 100 * satisfied.mean()
     return table.sort_values("tickets", ascending=False)

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from classifier.embedders.base import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL
 from classifier.errors import TicketlensError
+from training.cli.coldstart import LabeledOption, add_similar_index, cold_start_train
 from training.cli.common import (
     CacheOption,
     ColumnsOption,
@@ -27,6 +29,7 @@ from training.cli.common import (
     make_static_embedder,
     mapping_overrides,
 )
+from training.cli.mapping import DateFormatOption, EncodingOption
 from training.cli.scale_out import (
     AddressOption,
     Engine,
@@ -76,7 +79,7 @@ def _weak_table(
         table.add_column(column, justify="right" if column in ("F1", "support") else "left")
     for f1, label, metrics in weak:
         why = _why_weak(metrics.support, confusions.get(label))
-        table.add_row(label, f"{f1:.3f}", str(metrics.support), why)
+        table.add_row(escape(label), f"{f1:.3f}", str(metrics.support), escape(why))
     return table
 
 
@@ -102,7 +105,7 @@ def _cv_table(
             )
         for label, metrics in entry.cv_per_category.items():
             cells = [
-                label,
+                escape(label),
                 f"{metrics.precision:.3f}",
                 f"{metrics.recall:.3f}",
                 f"{metrics.f1:.3f}",
@@ -181,26 +184,71 @@ def train_command(
     no_current: Annotated[
         bool, typer.Option("--no-current", help="Do not move models/current to this bundle.")
     ] = False,
+    zero_shot: Annotated[
+        bool,
+        typer.Option(
+            "--zero-shot",
+            help="No label columns needed: heads from the --taxonomy descriptions, refined on "
+            "the export's tickets.",
+        ),
+    ] = False,
+    labeled: LabeledOption = None,
+    similar_index: Annotated[
+        bool,
+        typer.Option(
+            "--similar-index",
+            help="Keep the training tickets' vectors, ids and labels (no text) for "
+            "`ticketlens similar` and POST /similar.",
+        ),
+    ] = False,
     preset: PresetOption = None,
     columns: ColumnsOption = None,
     text_column: TextColumnOption = None,
     id_column: IdColumnOption = None,
+    date_format: DateFormatOption = None,
+    encoding: EncodingOption = None,
+    allow_small: Annotated[
+        bool,
+        typer.Option(
+            "--allow-small",
+            help="Train even on fewer labeled tickets than a model worth serving needs.",
+        ),
+    ] = False,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
     engine: EngineOption = Engine.LOCAL,
     address: AddressOption = None,
 ) -> None:
     """Train category and feature classifiers on a labeled export and save a bundle."""
+    from training.cli.train_summary import check_enough, field_counts, summary_table
     from training.fit.heads import HeadConfig
     from training.fit.train import TrainConfig, train
     from training.io.export import read_tickets
+    from training.io.recorded import record_mapping
     from training.io.taxonomy import check_labels, load_taxonomy, raise_for_unknown
 
     fields, label_columns = label_fields(label or [])
     overrides = mapping_overrides(preset, columns, text_column, id_column)
+    if date_format is not None:
+        overrides["date_format"] = date_format
     if label_columns:
         overrides["labels"] = {**overrides.get("labels", {}), **label_columns}
-    tickets, mapping = read_tickets(export, fields or None, overrides)
+    if zero_shot or labeled:
+        return cold_start_train(
+            export,
+            taxonomy_path=taxonomy,
+            fields=fields,
+            labeled=labeled or [],
+            overrides=overrides,
+            threshold=threshold,
+            models_dir=models_dir,
+            name=name,
+            make_current=not no_current,
+            similar_index=similar_index,
+            cache_dir=cache_dir,
+            no_cache=no_cache,
+        )
+    tickets, mapping = read_tickets(export, fields or None, overrides, encoding=encoding)
     fields = fields or list(mapping.labels)
     if not fields:
         raise TicketlensError(
@@ -211,6 +259,10 @@ def train_command(
         unknown = check_labels(tickets, load_taxonomy(taxonomy), fields, source=str(export))
         if not allow_unknown_labels:
             raise_for_unknown(unknown, source=str(export))
+    head = HeadConfig(cv_folds=cv_folds)
+    counts = field_counts(tickets, fields, max(head.min_class_count, head.cv_folds))
+    console.print(summary_table(counts))
+    check_enough(counts, str(export), allow_small=allow_small)
     if use_ray(engine):
         if mode == Mode.FAST:
             raise TicketlensError("--engine ray embeds with the transformer: use --mode accurate")
@@ -229,13 +281,14 @@ def train_command(
         embedder = make_embedder(DEFAULT_MODEL, max_tokens, max_windows, cache_dir, no_cache)
     config = TrainConfig(
         fields=tuple(fields),
-        head=HeadConfig(cv_folds=cv_folds),
+        head=head,
         threshold=threshold,
         text_features=features == Features.HYBRID,
         mode="fast" if mode == Mode.FAST else "accurate",
         target_precision=target_precision,
         name=name,
         make_current=not no_current,
+        column_mapping=record_mapping(mapping),
     )
     started = time.perf_counter()
     with console.status(f"embedding {len(tickets)} tickets and fitting {', '.join(fields)}…"):
@@ -243,10 +296,13 @@ def train_command(
     for table in _cv_table(result.manifest, result.confusions):
         console.print(table)
     console.print(
-        f"bundle [bold]{result.manifest.name}[/] saved to {result.bundle_path} "
+        f"bundle [bold]{escape(result.manifest.name)}[/] saved to "
+        f"{escape(str(result.bundle_path))} "
         f"in {time.perf_counter() - started:.1f}s"
         + ("" if no_current else f" ({models_dir / 'current'} points to it)")
     )
+    if similar_index:
+        add_similar_index(result.bundle_path, tickets, embedder, fields)
 
 
 @friendly_errors

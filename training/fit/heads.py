@@ -120,7 +120,7 @@ def fit_head(
     labels = np.asarray(labels, dtype=object)
     kept, excluded = _trainable(labels, config)
     if excluded:
-        logger.warning(
+        logger.info(
             "excluded %d class(es) with fewer than %d examples: %s",
             len(excluded),
             max(config.min_class_count, config.cv_folds),

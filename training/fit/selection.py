@@ -118,8 +118,8 @@ def fit_heads(
     prepared: dict[str, tuple[np.ndarray, np.ndarray, dict[str, int]]] = {}
     for name, data in fields.items():
         kept, excluded = _trainable(data.labels, config)
-        if excluded:
-            logger.warning(
+        if excluded:  # the CLI's summary table lists them; said once, not per fit
+            logger.info(
                 "%s: excluded %d class(es) with fewer than %d examples: %s",
                 name,
                 len(excluded),

@@ -19,6 +19,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 
 from classifier.bundle.manifest import (
     CategoryMetrics,
+    ColumnMappingRecord,
     EmbeddingModelRecord,
     FieldManifest,
     Manifest,
@@ -32,6 +33,7 @@ from classifier.predictor import TicketClassifier
 from classifier.records import Prediction, Ticket
 from classifier.text import prepare_text
 from training.fit.heads import FittedHead, HeadConfig
+from training.fit.prototypes import excluded_prototypes
 from training.fit.selection import FieldData, fit_heads
 from training.fit.thresholds import per_class_thresholds
 
@@ -58,6 +60,8 @@ class TrainConfig:
     max_chars: int = 4000
     name: str | None = None
     make_current: bool = True
+    column_mapping: ColumnMappingRecord | None = None
+    """The export columns read (names only), recorded in the manifest for the next export."""
 
 
 @dataclass(frozen=True)
@@ -163,10 +167,8 @@ class TicketModel:
         for name in config.fields:
             rows[name] = [i for i, t in enumerate(usable_tickets) if name in t.labels]
             unlabeled = len(usable_tickets) - len(rows[name])
-            if unlabeled:
-                logger.warning(
-                    "%d row(s) have no '%s' label and are skipped for it", unlabeled, name
-                )
+            if unlabeled:  # the CLI's summary table shows these counts
+                logger.info("%d row(s) have no '%s' label and are skipped for it", unlabeled, name)
             labels[name] = np.asarray(
                 [usable_tickets[i].labels[name] for i in rows[name]], dtype=object
             )
@@ -186,7 +188,16 @@ class TicketModel:
             config.head,
         )
         fields = {
-            name: _field_manifest(fitted, config, len(usable_tickets) - len(rows[name]))
+            name: _field_manifest(fitted, config, len(usable_tickets) - len(rows[name])).model_copy(
+                update={
+                    "prototypes": excluded_prototypes(
+                        vectors[rows[name]],
+                        labels[name],
+                        fitted.classes,
+                        list(fitted.excluded_classes),
+                    )
+                }
+            )
             for name, fitted in fitted_heads.items()
         }
         created = datetime.now(UTC)
@@ -207,6 +218,7 @@ class TicketModel:
             libraries=_library_versions(),
             max_chars=config.max_chars,
             embedding_weight=weight,
+            column_mapping=config.column_mapping,
         )
         heads = {name: fitted.estimator for name, fitted in fitted_heads.items()}
         bundle = Bundle(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -77,9 +78,9 @@ def test_rows_with_an_empty_label_are_skipped_and_counted(tmp_path: Path) -> Non
     frame.loc[[3, 7, 9], "category"] = ""
     path = tmp_path / "partly.csv"
     frame.to_csv(path, index=False)
-    code, _, err = train(path, tmp_path / "models")
+    code, out, err = train(path, tmp_path / "models")
     assert code == 0, err
-    assert "3 row(s) have no 'category' label" in err.replace("\n", " ")
+    assert re.search(r"category\s*│\s*\(no label\)\s*│\s*3\s*│\s*skipped", out), out
     manifest = json.loads((tmp_path / "models" / "m1" / "manifest.json").read_text())
     assert manifest["fields"]["category"]["rows_trained"] == 117
     assert manifest["fields"]["category"]["rows_unlabeled"] == 3
@@ -100,14 +101,15 @@ def test_unknown_labels_are_named_with_rows(tmp_path: Path) -> None:
     assert code == 0, err
 
 
-def test_rare_classes_are_excluded_with_a_warning(tmp_path: Path) -> None:
+def test_rare_classes_are_excluded_in_one_summary_table(tmp_path: Path) -> None:
     frame = tickets_frame(make_tickets(120))
     frame.loc[[1, 2], "category"] = "data_privacy"
     path = tmp_path / "rare.csv"
     frame.to_csv(path, index=False)
-    code, _, err = train(path, tmp_path / "models")
+    code, out, err = train(path, tmp_path / "models")
     assert code == 0, err
-    assert "data_privacy (2)" in err
+    assert out.count("data_privacy") == 1 and "data_privacy" not in err
+    assert re.search(r"data_privacy\s*│\s*2\s*│\s*excluded", out), out
     manifest = json.loads((tmp_path / "models" / "m1" / "manifest.json").read_text())
     assert manifest["fields"]["category"]["excluded_classes"] == {"data_privacy": 2}
 
@@ -138,8 +140,10 @@ def test_non_utf8_bytes_name_the_row(tmp_path: Path, export: Path) -> None:
     data[6] = data[6].replace(b"hello", b"h\xe9llo\xff")
     path = tmp_path / "latin.csv"
     path.write_bytes(b"\n".join(data))
-    code, _, err = train(path, tmp_path / "models")
-    assert_one_line_error(code, err, "latin.csv", "UTF-8")
+    code, _, err = train(path, tmp_path / "models", "--encoding", "utf-8")
+    assert_one_line_error(code, err, "latin.csv", "utf-8", "row 6", "--encoding")
+    code, _, err = train(path, tmp_path / "models")  # not UTF-8: read as cp1252, and said
+    assert code == 0 and "read as cp1252" in err, err
 
 
 def test_semicolon_delimited_export_is_read(tmp_path: Path) -> None:
