@@ -37,6 +37,7 @@ if not __package__:  # run as `python bench/accuracy.py`: make `bench` importabl
 from bench.accuracy_report import write_report
 from bench.accuracy_speed import speed_section
 from classifier.embedders.base import DEFAULT_MODEL
+from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.text import prepare_text
 from training.cli.common import cache_dir_for
@@ -84,7 +85,7 @@ def _groups(dataset: str, split: str, ids: list[str]) -> list[str] | None:
     return [str(values.iloc[int(i.removeprefix("row-")) - 1]) for i in ids]
 
 
-def _timed_encode(embedder: SentenceTransformerEmbedder, texts: list[str]) -> tuple[Any, float]:
+def _timed_encode(embedder: Any, texts: list[str]) -> tuple[Any, float]:
     started = time.perf_counter()
     vectors = embedder.encode(texts)
     return vectors, time.perf_counter() - started
@@ -107,7 +108,7 @@ def _run_method(method: str, data_file: Path, static_dir: Path) -> dict[str, Any
 
 def run_dataset(
     dataset: str,
-    embedder: SentenceTransformerEmbedder,
+    embedder: Any,
     static_dir: Path,
     work: Path,
     quick: int | None,
@@ -184,6 +185,12 @@ def main() -> None:
     parser.add_argument(
         "--long-tail", action="store_true", help="run the long-tailed section (bench/long_tail.py)"
     )
+    parser.add_argument(
+        "--cached-embeddings",
+        type=Path,
+        help="read/write transformer vectors in this SQLite cache (bench/out/embeddings.sqlite): "
+        "same scores, but train s and tickets/s of (b) and (c) then omit the embedding",
+    )
     args = parser.parse_args()
     if args.long_tail:
         from bench import long_tail
@@ -197,13 +204,16 @@ def main() -> None:
     started = time.perf_counter()
     static = distilled_embedder(DEFAULT_MODEL, cache_dir_for(None))
     distill_s = time.perf_counter() - started
-    embedder = SentenceTransformerEmbedder()
+    raw = SentenceTransformerEmbedder()
+    embedder: Any = raw
+    if args.cached_embeddings is not None:
+        embedder = CachedEmbedder(raw, EmbeddingCache(args.cached_embeddings))
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="ticketlens-accuracy-") as work:
         datasets = [] if args.speed_only else [args.only] if args.only else list(CASES)
         for dataset in datasets:
             rows += run_dataset(dataset, embedder, static.folder, Path(work), args.quick)
-        speed = None if args.skip_speed else speed_section(embedder, static, DATASETS, args.quick)
+        speed = None if args.skip_speed else speed_section(raw, static, DATASETS, args.quick)
     if args.quick:
         print(json.dumps({"speed": speed, "distill s": distill_s}, indent=1))
         return

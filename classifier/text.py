@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup
 
 from classifier.records import Ticket
+from classifier.text_structure import strip_structure
 
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 _BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
@@ -75,23 +76,30 @@ def strip_quotes_and_signature(text: str) -> str:
     return "\n".join(kept)
 
 
-def clean_body(body: str) -> str:
-    """Strip HTML, quoted replies, signatures and redundant whitespace from a ticket body."""
-    text = strip_html(body.replace("\r\n", "\n").replace("\r", "\n"))
+def clean_body(body: str, structure: bool = False) -> str:
+    """Strip HTML, quoted replies, signatures and redundant whitespace from a ticket body.
+
+    With `structure`, code blocks, stack traces, log dumps and issue-template scaffolding go too
+    (`classifier.text_structure.strip_structure`), before whitespace loses the indentation.
+    """
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_html(strip_structure(body) if structure else body)
     text = strip_quotes_and_signature(text)
     text = _WHITESPACE.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
-def prepare_text(ticket: Ticket, max_chars: int = 4000) -> PreparedText:
+def prepare_text(ticket: Ticket, max_chars: int = 4000, structure: bool = False) -> PreparedText:
     """Join subject and cleaned body into the text to embed.
 
     `max_chars` is a cheap pre-cut so a 1 MB pasted log never reaches the tokenizer; the exact cut
-    to the model's token window happens in the embedder, which also reports it.
+    to the model's token window happens in the embedder, which also reports it. `structure`
+    (off unless a bundle's manifest records `text_structure`) also strips code, traces, logs and
+    templates from the body.
     """
     subject = _WHITESPACE.sub(" ", strip_html(ticket.subject)).strip()
-    body = clean_body(ticket.body)
+    body = clean_body(ticket.body, structure)
     if subject and body.startswith(subject):
         body = body[len(subject) :].lstrip()
     text = f"{subject}\n{body}".strip() if subject else body
