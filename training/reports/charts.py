@@ -10,29 +10,32 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+# matplotlib's tab20, strong shades first: 20 distinct colours before any repeats.
 PALETTE = [
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-    "#86bcb6",
-    "#d37295",
-]
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+]  # fmt: skip
+EMPTY = "—"
+SCIENTIFIC = -1
+"""A `Table.digits` entry: show the column in scientific notation (p-values)."""
 
 
 def fmt(value: object, digits: int = 1) -> str:
-    """A table cell: floats to `digits` places, a dash for a missing number."""
-    if value is None:
-        return "–"
+    """A table cell: floats to `digits` places (`SCIENTIFIC`: 1.2e-05), "—" when missing."""
+    if value is None or (isinstance(value, str) and value in ("", "None", "nan")):
+        return EMPTY
     if isinstance(value, float):
-        return "–" if value != value else f"{value:.{digits}f}"
+        if value != value:
+            return EMPTY
+        return f"{value:.1e}" if digits == SCIENTIFIC else f"{value:.{digits}f}"
     return str(value)
+
+
+def label_colors(labels: Collection[str]) -> dict[str, str]:
+    """One colour per label, by the label's place in the sorted set: the same on every page
+    that shows the same labels, and distinct for up to 20."""
+    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(sorted(set(labels)))}
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class StackedShares:
     ticks: Sequence[Mark]
     markers: Sequence[Mark]
     legend: Sequence[LegendEntry]
+    volume: Sequence[Bar] = ()
+    """Tickets per window, drawn under the 100 % bars so a 3-ticket week looks small."""
+    titles: Sequence[Mark] = ()
+    """Axis titles."""
+    marker_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,13 +117,21 @@ def legend(labels: Sequence[str]) -> list[LegendEntry]:
 
 
 def stacked_shares(
-    shares: pd.DataFrame, markers: Sequence[tuple[int, str]] = (), title: str = ""
+    shares: pd.DataFrame,
+    markers: Sequence[tuple[int, str]] = (),
+    title: str = "",
+    totals: Sequence[float] | None = None,
+    marker_note: str = "▼ flagged window (hover for why)",
 ) -> StackedShares:
-    """A stacked bar per window of each label's share (%), with ▼ markers over flagged windows."""
-    width, height, left, top, bottom = 900, 300, 40, 24, 40
+    """A stacked bar per window of each label's share (%), ▼ over flagged windows, and under it
+    a bar of the window's ticket count (`totals`), so volume is not hidden by the 100 % view."""
+    width, height, left, top, gap, strip, bottom = 900, 260, 56, 24, 26, 70, 44
     n = max(len(shares), 1)
     step = (width - left - 10) / n
-    bars, ticks = [], []
+    colors = label_colors([str(c) for c in shares.columns])
+    bars, ticks, volume = [], [], []
+    high = max([float(t) for t in totals or []] + [1.0])
+    base = top + height + gap + strip
     for i, (window, row) in enumerate(shares.fillna(0).iterrows()):
         day = pd.Timestamp(str(window))
         x = left + i * step
@@ -124,20 +140,31 @@ def stacked_shares(
             h = height * float(value) / 100
             y -= h
             label = f"{shares.columns[j]} {day:%Y-%m-%d}: {value:.1f}%"
-            bars.append(Bar(x, y, step * 0.85, h, color(j), label))
-        if i % max(1, n // 10) == 0:
-            ticks.append(Mark(x, top + height + 16, f"{day:%m-%d}"))
+            bars.append(Bar(x, y, step * 0.85, h, colors[str(shares.columns[j])], label))
+        if totals is not None:
+            h = strip * float(totals[i]) / high
+            tip = f"{day:%Y-%m-%d}: {float(totals[i]):.0f} tickets"
+            volume.append(Bar(x, base - h, step * 0.85, h, "#8a8a8a", tip))
+        if i % max(1, n // 6) == 0:
+            ticks.append(Mark(x, base + 16, f"{day:%Y-%m-%d}"))
     flagged = [Mark(left + i * step + step * 0.42, top - 6, "▼", text) for i, text in markers]
-    axis = [Mark(2, top + height - height * p / 100 + 4, f"{p}%") for p in (0, 50, 100)]
+    axis = [Mark(left - 34, top + height - height * p / 100 + 4, f"{p}%") for p in (0, 50, 100)]
+    titles = [Mark(4, top - 8, "share of tickets (%)"), Mark(width / 2, base + 36, "week starting")]
+    if totals is not None:
+        axis += [Mark(left - 34, base - strip + 8, f"{high:.0f}"), Mark(left - 34, base, "0")]
+        titles.append(Mark(4, base - strip - 6, "tickets per window"))
     return StackedShares(
         title=title,
         width=width,
-        height=top + height + bottom,
+        height=base + bottom,
         bars=bars,
         axis=axis,
         ticks=ticks,
         markers=flagged,
-        legend=legend([str(c) for c in shares.columns]),
+        legend=[LegendEntry(colors[str(c)], str(c)) for c in shares.columns],
+        volume=volume,
+        titles=titles,
+        marker_note=marker_note if markers else "",
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from training.analytics.report import AnalyticsReport, FieldReport
 from training.evaluation.drift import P_VALUE_NOTE, FieldDrift
 from training.evaluation.metrics import FieldEvaluation
-from training.reports.charts import Table, line_chart, stacked_shares
+from training.reports.charts import SCIENTIFIC, Table, line_chart, stacked_shares
 from training.reports.html import Section
 
 
@@ -88,7 +88,22 @@ def _drift(d: FieldDrift, threshold_pp: float) -> dict[str, object]:
             [[s.label, s.reference_pct, s.current_pct, s.change_pp] for s in shifts],
             {i for i, s in enumerate(shifts) if s.flagged},
         ),
-        "shares": stacked_shares(windows, markers, f"{d.field} share per window"),
+        "shift_intervals": Table(
+            ["label", "change pp", "95% low", "95% high", "q (BH)", "flagged"],
+            [
+                [s.label, s.change_pp, s.low_pp, s.high_pp, s.q_value, "! yes" if s.flagged else ""]
+                for s in shifts
+            ],
+            {i for i, s in enumerate(shifts) if s.flagged},
+            digits=[0, 1, 1, 1, SCIENTIFIC, 0],
+        ),
+        "shares": stacked_shares(
+            windows,
+            markers,
+            f"{d.field} share per window",
+            totals=[w.vs_reference.n for w in d.windows],
+        ),
+        "flagged_labels": sorted({s.label for w in d.windows for s in w.vs_reference.flagged}),
         "windows": Table(
             [
                 "window",
@@ -101,36 +116,55 @@ def _drift(d: FieldDrift, threshold_pp: float) -> dict[str, object]:
                 "needs review %",
             ],
             per_window,
-            digits=[0, 0, 1, 3, 3, 0, 1, 1],
+            digits=[0, 0, 1, 3, SCIENTIFIC, 0, 1, 1],
         ),
     }
 
 
+def _summary(report: AnalyticsReport) -> dict[str, object]:
+    """What changed in the last week: its spikes, the drifting labels, the silent accounts."""
+    last = len(report.windows) - 1
+    week = f"{report.windows[-1]:%Y-%m-%d}" if report.windows else ""
+    return {
+        "week": week,
+        "events": [e for e in report.events if e.week_index == last],
+        "recent": [e for e in report.events if last - 4 <= e.week_index < last],
+        "drifting": [
+            (name, t.label, t.change_pp)
+            for name, r in report.fields.items()
+            for t in r.trends
+            if t.flagged
+        ],
+        "silent": report.silent,
+    }
+
+
 def report_sections(report: AnalyticsReport) -> list[Section]:
-    spikes = report.all_spikes
+    spikes = report.events
     spike_rows = [
         [
-            s.window,
-            s.week_index,
-            f"{s.dimension}: {s.cell}",
-            s.kind,
-            s.tickets,
-            s.accounts,
-            s.baseline_accounts,
-            s.top_account,
-            100 * s.top_share,
+            e.window,
+            e.week_index,
+            "; ".join(e.cells),
+            e.kind,
+            e.head.tickets,
+            e.head.accounts,
+            e.head.baseline_accounts,
+            e.head.top_account,
+            100 * e.head.top_share,
         ]
-        for s in spikes
+        for e in spikes
     ]
     overview = Section(
         "report_overview.html.j2",
         {
             "report": report,
+            "summary": _summary(report),
             "spikes": Table(
                 [
                     "week",
                     "index",
-                    "cell",
+                    "event: every view it was seen in",
                     "kind",
                     "tickets",
                     "accounts",
@@ -173,12 +207,18 @@ def _report_field(name: str, r: FieldReport) -> dict[str, object]:
     return {
         "name": name,
         "source_column": r.source_column,
-        "shares": stacked_shares(r.shares, markers, f"{name} weekly share"),
+        "shares": stacked_shares(
+            r.shares,
+            markers,
+            f"{name} weekly share",
+            totals=r.counts.sum(axis=1).tolist(),
+            marker_note="▼ spike or flood in this week (hover for the cell)",
+        ),
         "trends": Table(
             ["label", "pp/week", "change pp", "p", "flagged"],
             trends,
             {i for i, t in enumerate(r.trends) if t.flagged},
-            digits=[0, 3, 1, 3, 0],
+            digits=[0, 3, 1, SCIENTIFIC, 0],
         ),
         "roadmap": Table(
             ["label", "weeks in top 3", "of weeks", "tickets", "longest streak"],

@@ -29,4 +29,4 @@ def test_a_label_with_markup_is_escaped_in_the_report_page(tmp_path: Path) -> No
 def test_table_cells_use_each_columns_digits_and_a_dash_for_missing_numbers() -> None:
     table = Table(["window", "p", "L∞ pp"], [["03-02", 0.01234, None], ["03-09", 0.5, 12.345]],
                   digits=[0, 3, 1])  # fmt: skip
-    assert table.cells() == [["03-02", "0.012", "–"], ["03-09", "0.500", "12.3"]]
+    assert table.cells() == [["03-02", "0.012", "—"], ["03-09", "0.500", "12.3"]]
