@@ -82,10 +82,9 @@ def _folds(config: HeadConfig) -> StratifiedKFold:
 
 
 def search_C(vectors: Any, labels: np.ndarray, config: HeadConfig) -> tuple[float, float]:
-    """The C with the best mean held-out log-loss, and that score (negated: higher is better).
-
-    Log-loss is a proper scoring rule, so the C it picks also gives the best-calibrated
-    probabilities on the grid.
+    """The C with the best mean held-out score under `config.criterion` (log-loss negated:
+    higher is better), and that score. `TicketModel` uses `training.fit.selection` instead,
+    which also fits the vocabulary inside the folds; this stays for precomputed matrices.
     """
     kept, _ = _trainable(labels, config)
     X, y = vectors[kept], np.asarray(labels, dtype=object)[kept].astype(str)
@@ -94,7 +93,7 @@ def search_C(vectors: Any, labels: np.ndarray, config: HeadConfig) -> tuple[floa
         search = LogisticRegressionCV(
             Cs=list(config.Cs),
             cv=_folds(config),
-            scoring="neg_log_loss",
+            scoring="neg_log_loss" if config.criterion == "log_loss" else "f1_macro",
             class_weight=config.class_weight,
             max_iter=config.max_iter,
             n_jobs=_jobs(config, len(y)),
