@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from classifier.errors import ExportFormatError, TicketlensError
 from training.cli.common import (
@@ -22,7 +23,15 @@ from training.cli.common import (
     errors,
     friendly_errors,
     load_bundle,
-    mapping_overrides,
+)
+from training.cli.mapping import (
+    DateFormatOption,
+    EncodingOption,
+    LabelColumnsOption,
+    TzOption,
+    bundle_record,
+    export_overrides,
+    given_overrides,
 )
 from training.cli.tables import drift_tables, evaluation_tables, f, report_tables
 
@@ -76,6 +85,9 @@ def evaluate_command(
     columns: ColumnsOption = None,
     text_column: TextColumnOption = None,
     id_column: IdColumnOption = None,
+    label: LabelColumnsOption = None,
+    date_format: DateFormatOption = None,
+    encoding: EncodingOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
     wide: WideOption = False,
@@ -88,13 +100,21 @@ def evaluate_command(
     from training.reports.sections import evaluation_sections
 
     bundle = load_bundle(model)
-    tickets, mapping = read_tickets(
-        export, None, mapping_overrides(preset, columns, text_column, id_column)
+    given = given_overrides(
+        preset,
+        columns,
+        text_column=text_column,
+        id_column=id_column,
+        labels=label,
+        date_format=date_format,
     )
+    overrides = export_overrides(export, bundle.manifest.column_mapping, given)
+    tickets, mapping = read_tickets(export, None, overrides, encoding=encoding)
     fields = [name for name in bundle.manifest.fields if name in mapping.labels]
     if not fields:
         raise ExportFormatError(
-            f"no label column for the model's fields ({', '.join(bundle.manifest.fields)})",
+            f"no label column for the model's fields ({', '.join(bundle.manifest.fields)}); "
+            "name one with --label FIELD=COLUMN",
             file=export,
         )
     embedder = bundle_embedder(bundle, cache_dir, no_cache)
@@ -204,6 +224,8 @@ def drift_command(
     ] = DRIFT_ALPHA,
     preset: PresetOption = None,
     columns: ColumnsOption = None,
+    date_format: DateFormatOption = None,
+    tz: TzOption = None,
     json_output: JsonOption = False,
     html: HtmlOption = None,
     wide: WideOption = False,
@@ -217,8 +239,9 @@ def drift_command(
     from training.reports.html import write_page
     from training.reports.sections import drift_sections
 
-    overrides = mapping_overrides(preset, columns, None, None)
-    frame = _load_current(current, window, field, overrides)
+    given = given_overrides(preset, columns, date_format=date_format)
+    overrides = export_overrides(current, bundle_record(model), given)
+    frame = _load_current(current, window, field, overrides, tz=tz)
     frame.require("created_at")
     results = []
     if reference is not None:
@@ -308,8 +331,11 @@ def report_command(
     ] = None,
     usage_column: Annotated[
         list[str] | None,
-        typer.Option(metavar="KEY=COLUMN", help="Name a usage column (account_id, week, "
-                     "feature, measure, satisfaction); repeatable."),
+        typer.Option(
+            metavar="KEY=COLUMN",
+            help="Name a usage column (account_id, week, "
+            "feature, measure, satisfaction); repeatable.",
+        ),
     ] = None,
     by: Annotated[
         str | None, typer.Option(help="Break readings down by this accounts-file column.")
@@ -334,6 +360,11 @@ def report_command(
     account_column: AccountOption = None,
     preset: PresetOption = None,
     columns: ColumnsOption = None,
+    date_format: DateFormatOption = None,
+    tz: TzOption = None,
+    model: Annotated[
+        Path, typer.Option(help="Bundle whose recorded column mapping is read first.")
+    ] = Path("models/current"),
     json_output: JsonOption = False,
     html: HtmlOption = None,
     wide: WideOption = False,
@@ -348,9 +379,12 @@ def report_command(
         export,
         "week",
         field,
-        mapping_overrides(preset, columns, None, None),
+        export_overrides(
+            export, bundle_record(model), given_overrides(preset, columns, date_format=date_format)
+        ),
         created_column=created_column,
         account_column=account_column,
+        tz=tz,
     )
     from training.analytics.joined import JoinConfig
     from training.cli.readings_tables import readings_tables
@@ -386,6 +420,10 @@ def report_command(
             f"{found.unknown_rows} usage rows for {found.unknown_accounts} accounts in neither "
             "the tickets nor the accounts file were left out"
         )
+    for what, column in report.inputs.items():
+        console.print(f"read {what} from {escape(column)}", highlight=False)
+    for what, why in report.skipped.items():
+        console.print(f"skipped {what}: {escape(why)}", highlight=False)
     console.print(
         f"{report.tickets} tickets over {len(report.windows)} weeks; mean tickets per active "
         f"customer {report.tickets_per_active.mean():.2f} (active: {report.active_definition})"

@@ -33,7 +33,12 @@ from training.cli.common import (
     errors,
     friendly_errors,
     load_classifier,
-    mapping_overrides,
+)
+from training.cli.mapping import (
+    DateFormatOption,
+    bundle_record,
+    export_overrides,
+    given_overrides,
 )
 from training.cli.scale_out import (
     RAY_SHARD_ROWS,
@@ -101,6 +106,7 @@ def label_command(
     columns: ColumnsOption = None,
     text_column: TextColumnOption = None,
     id_column: IdColumnOption = None,
+    date_format: DateFormatOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
     backend: BackendOption = BackendName.TORCH,
@@ -120,7 +126,10 @@ def label_command(
     """Label every ticket of an export; rerun the same command to resume a killed job."""
     from training.labeling.local import check_output_writable, label_export
 
-    overrides = mapping_overrides(preset, columns, text_column, id_column)
+    given = given_overrides(
+        preset, columns, text_column=text_column, id_column=id_column, date_format=date_format
+    )
+    overrides = export_overrides(export, bundle_record(model), given)  # train's mapping first
     if use_ray(engine):
         label_on_ray(
             export,

@@ -83,5 +83,5 @@ def export_overrides(
 
     if record is None:
         return given
-    columns = None if "://" in str(export) else read_columns(export)
+    columns = read_columns(export) if Path(str(export)).is_file() else None
     return recorded_overrides(record, columns, given)

@@ -511,10 +511,10 @@ def read_columns(
         return list(_excel_table(path, rows=0).columns)
     encoding = resolve_encoding(path, encoding)
     if kind == "json":
-        records = _json_array_records(path, encoding)
-        if not records:
+        items = _json_array_records(path, encoding)
+        if not items:
             raise ExportFormatError("no tickets: the JSON array is empty", file=path)
-        return list(dict.fromkeys(key for record in records for key in record))
+        return list(dict.fromkeys(key for item in items for key in item))
     if kind == "jsonl":
         keys: dict[str, None] = {}
         records = _jsonl_records(path, encoding, warn=False)  # iter_export warns
