@@ -20,7 +20,7 @@ from serve.errors import redact_access_log, ticketlens_error_handler, validation
 from serve.metrics import Metrics
 from serve.middleware import BodyLimitMiddleware, MetricsMiddleware
 from serve.model import Loader, ModelHolder, servable
-from serve.routes import classify, feedback, ops, webhooks
+from serve.routes import classify, feedback, ops, similar, webhooks
 from serve.routes.docs import add_docs
 from serve.service import Service
 from serve.settings import Settings
@@ -111,6 +111,7 @@ def create_app(
     app.include_router(classify.router)
     app.include_router(feedback.router)
     app.include_router(webhooks.router)
+    app.include_router(similar.router)
     if store is not None:  # pages, /releases and alerts all read the prediction log
         install_web(app, service)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

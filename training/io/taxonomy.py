@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,16 +18,22 @@ _ROWS_SHOWN = 5
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """Label field → {label: one-line description}."""
+    """Label field → {label: one-line description}, and any example phrases per label."""
 
     fields: dict[str, dict[str, str]]
+    examples: dict[str, dict[str, list[str]]] = dataclasses.field(default_factory=dict)
+    """Field → label → example phrases (a label written as `{description: …, examples: […]}`)."""
 
     def labels(self, field: str) -> list[str]:
         return list(self.fields.get(field, {}))
 
 
 def load_taxonomy(path: Path) -> Taxonomy:
-    """Read a taxonomy YAML file of the form `fields: {category: {label: description}}`."""
+    """Read a taxonomy YAML file of the form `fields: {category: {label: description}}`.
+
+    A label may instead map to `{description: …, examples: [phrase, …]}` (the zero-shot
+    prototypes use both).
+    """
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -37,11 +44,23 @@ def load_taxonomy(path: Path) -> Taxonomy:
     if not isinstance(fields, dict) or not fields:
         raise TaxonomyError("expected a top-level 'fields:' mapping", file=path)
     parsed: dict[str, dict[str, str]] = {}
-    for field, labels in fields.items():
+    examples: dict[str, dict[str, list[str]]] = {}
+    for name, labels in fields.items():
         if not isinstance(labels, dict) or not labels:
-            raise TaxonomyError("expected a mapping of label: description", file=path, field=field)
-        parsed[str(field)] = {str(k): str(v or "") for k, v in labels.items()}
-    return Taxonomy(parsed)
+            raise TaxonomyError("expected a mapping of label: description", file=path, field=name)
+        parsed[str(name)] = {}
+        for label, value in labels.items():
+            if isinstance(value, dict):
+                parsed[str(name)][str(label)] = str(value.get("description") or "")
+                phrases = value.get("examples") or []
+                if not isinstance(phrases, list):
+                    raise TaxonomyError(
+                        f"'{label}': examples must be a list of phrases", file=path, field=name
+                    )
+                examples.setdefault(str(name), {})[str(label)] = [str(p) for p in phrases]
+            else:
+                parsed[str(name)][str(label)] = str(value or "")
+    return Taxonomy(parsed, examples)
 
 
 def check_labels(

@@ -1,0 +1,212 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from classifier.bundle.store import load_bundle
+from classifier.errors import TaxonomyError, TicketlensError
+from classifier.predictor import TicketClassifier
+from classifier.records import Ticket
+from tests.conftest import _FEATURES, _WORDS, make_tickets, tickets_frame
+from tests.fakes import HashingEmbedder
+from training.cli import coldstart as cli_coldstart
+from training.cli import coldstart_explore, root
+from training.coldstart import ColdStartModel, DiscoverConfig, discover, draft_taxonomy, select
+from training.io.taxonomy import Taxonomy, load_taxonomy
+from training.labeling.local import label_export
+
+TAXONOMY = Taxonomy(
+    {
+        "category": {k: " ".join(v) for k, v in _WORDS.items()},
+        "feature": {k: " ".join(v) for k, v in _FEATURES.items()},
+    }
+)
+runner = CliRunner()
+
+
+def unlabeled(tickets: list[Ticket]) -> list[Ticket]:
+    return [t.model_copy(update={"labels": {}}) for t in tickets]
+
+
+@pytest.fixture(autouse=True)
+def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_coldstart, "make_embedder", lambda *a, **k: HashingEmbedder())
+    monkeypatch.setattr(coldstart_explore, "make_embedder", lambda *a, **k: HashingEmbedder())
+
+    def load(path: Path, cache_dir: Path | None) -> TicketClassifier:
+        return TicketClassifier(load_bundle(path), HashingEmbedder())
+
+    monkeypatch.setattr(cli_coldstart, "_load_model", load)
+    monkeypatch.setattr(coldstart_explore, "_load_model", load)
+
+
+def test_zero_shot_bundle_labels_an_export_and_says_it_had_no_labels(tmp_path: Path) -> None:
+    truth = make_tickets(120, seed=5)
+    model = ColdStartModel(HashingEmbedder(), TAXONOMY).fit(unlabeled(truth), source="x.csv")
+    path = model.classifier_.save(tmp_path / "models")
+    loaded = TicketClassifier(load_bundle(path), HashingEmbedder())
+    assert loaded.manifest.training_kind == "zero_shot"
+    export = tmp_path / "export.csv"
+    tickets_frame(truth).to_csv(export, index=False)
+    label_export(export, tmp_path / "labeled.csv", loaded)
+    labeled = pd.read_csv(tmp_path / "labeled.csv", dtype=str, keep_default_na=False)
+    assert (labeled["predicted_category"] == labeled["category"]).mean() > 0.9
+    assert (labeled["predicted_feature"] == labeled["feature"]).mean() > 0.9
+
+
+def test_zero_shot_refuses_a_label_without_description() -> None:
+    taxonomy = Taxonomy({"category": {"billing": "invoice refund", "mystery": ""}})
+    with pytest.raises(TaxonomyError, match="no description for 'mystery'"):
+        ColdStartModel(HashingEmbedder(), taxonomy).fit(make_tickets(10), source="t.yaml")
+
+
+def test_taxonomy_examples_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "fields:\n  category:\n    billing:\n      description: money\n"
+        "      examples: [refund my invoice]\n    other: anything else\n"
+    )
+    taxonomy = load_taxonomy(path)
+    assert taxonomy.fields["category"] == {"billing": "money", "other": "anything else"}
+    assert taxonomy.examples["category"]["billing"] == ["refund my invoice"]
+
+
+def test_suggest_returns_the_most_uncertain_rows_one_per_topic() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.eye(8)[:4] * 10
+    vectors = np.vstack([c + rng.normal(scale=0.1, size=(10, 8)) for c in centres])
+    proba = np.tile([0.95, 0.05], (40, 1))
+    # Rows 3 and 4 are near-duplicates in one topic, 17 and 29 in two others.
+    proba[[3, 4, 17, 29]] = [[0.52, 0.48], [0.53, 0.47], [0.55, 0.45], [0.6, 0.4]]
+    picks = select(vectors, 3, proba={"category": proba}, pool_factor=2)
+    assert [p.row for p in picks] == [3, 17, 29]
+    assert picks[0].uncertainty > picks[-1].uncertainty
+
+
+def test_suggest_says_when_nothing_is_uncertain() -> None:
+    proba = np.tile([0.9, 0.1], (10, 1))
+    with pytest.raises(TicketlensError, match="nothing uncertain left"):
+        select(np.eye(10), 3, proba={"c": proba}, uncertain=np.zeros(10, dtype=bool))
+
+
+def _planted(n_per: int = 30) -> list[Ticket]:
+    """Three topics; each ticket has its topic's words plus common filler words."""
+    import random
+
+    rng = random.Random(1)
+    topics = {
+        "refund": "refund invoice charged",
+        "vpn": "vpn tunnel disconnects",
+        "badge": "badge printer jams",
+    }
+    filler = ["please", "help", "today", "urgent", "thanks", "team", "again", "still"]
+    tickets = []
+    for name, words in topics.items():
+        for i in range(n_per):
+            extra = " ".join(rng.sample(filler, 2))
+            tickets.append(Ticket(id=f"{name}-{i}", subject=words, body=f"{name} {extra}"))
+    return tickets
+
+
+def test_discovery_finds_planted_clusters_and_names_them_from_their_terms(tmp_path: Path) -> None:
+    tickets = _planted()
+    texts = [f"{t.subject} {t.body}" for t in tickets]
+    vectors = HashingEmbedder().encode(texts)
+    found = discover(tickets, texts, vectors, DiscoverConfig(min_cluster_size=10))
+    assert sorted(c.size for c in found.clusters) == [30, 30, 30]
+    for cluster in found.clusters:
+        topic = cluster.representatives[0].split("-")[0]
+        assert all(r.startswith(topic) for r in cluster.representatives)
+        assert topic in cluster.terms[:3]
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(draft_taxonomy(found))
+    assert len(load_taxonomy(draft).labels("category")) == 3
+
+
+def test_discovery_says_when_there_are_too_few_tickets() -> None:
+    tickets = _planted(3)
+    with pytest.raises(TicketlensError, match="too few to cluster"):
+        discover(
+            tickets, [t.body for t in tickets], HashingEmbedder().encode([t.body for t in tickets])
+        )
+
+
+def test_cold_start_path_through_the_cli(tmp_path: Path) -> None:
+    truth = make_tickets(150, seed=2)
+    export = tmp_path / "export.csv"
+    tickets_frame(truth).to_csv(export, index=False)
+    taxonomy = tmp_path / "taxonomy.yaml"
+    import yaml
+
+    taxonomy.write_text(yaml.safe_dump({"fields": TAXONOMY.fields}))
+    models = tmp_path / "models"
+    result = runner.invoke(
+        root.app,
+        [
+            "train",
+            str(export),
+            "--zero-shot",
+            "--taxonomy",
+            str(taxonomy),
+            "--models-dir",
+            str(models),
+            "--name",
+            "zs",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    to_label = tmp_path / "to_label.csv"
+    result = runner.invoke(
+        root.app,
+        ["suggest", str(export), "--model", str(models / "zs"), "-n", "5", "-o", str(to_label)],
+    )
+    assert result.exit_code == 0, result.output
+    picked = pd.read_csv(to_label, dtype=str, keep_default_na=False)
+    assert {"ticket_id", "category", "category_top3", "uncertainty"} <= set(picked.columns)
+    picked.loc[0, "category"] = "not_a_label"
+    picked.to_csv(to_label, index=False)
+    result = runner.invoke(
+        root.app,
+        [
+            "train",
+            str(export),
+            "--taxonomy",
+            str(taxonomy),
+            "--labeled",
+            str(to_label),
+            "--models-dir",
+            str(models),
+            "--name",
+            "fs",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "not_a_label" in result.output and "row" in result.output
+    picked.loc[0, "category"] = truth[
+        [t.id for t in truth].index(picked.loc[0, "ticket_id"])
+    ].labels["category"]
+    picked.to_csv(to_label, index=False)
+    result = runner.invoke(
+        root.app,
+        [
+            "train",
+            str(export),
+            "--taxonomy",
+            str(taxonomy),
+            "--labeled",
+            str(to_label),
+            "--models-dir",
+            str(models),
+            "--name",
+            "fs",
+            "--similar-index",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert load_bundle(models / "fs").manifest.training_kind == "few_shot"
+    result = runner.invoke(
+        root.app, ["similar", "--id", truth[0].id, "--model", str(models / "fs"), "-k", "3"]
+    )
+    assert result.exit_code == 0, result.output
