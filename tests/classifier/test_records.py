@@ -78,6 +78,14 @@ def test_label_file_and_api_names_stay_as_clients_know_them(
     ]
     assert columns == [*expected, "truncated", "model_version"]
     answer = ClassifyOut.from_prediction(prediction).model_dump()
-    assert set(answer) == {"ticket_id", "model_version", "fields", "truncated", "needs_review"}
+    # `warnings` was added beside the fields clients know (optional inputs dropped at the edge).
+    assert set(answer) == {
+        "ticket_id",
+        "model_version",
+        "fields",
+        "truncated",
+        "needs_review",
+        "warnings",
+    }
     field = next(iter(answer["fields"].values()))
     assert set(field) == {"label", "confidence", "top", "needs_review", "reason"}
