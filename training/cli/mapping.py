@@ -67,8 +67,8 @@ def given_overrides(
 def bundle_record(model: Path | None) -> ColumnMappingRecord | None:
     """The column mapping a bundle recorded at `train`, or None (no bundle there, or an older
     bundle without one)."""
-    if model is None or not model.exists():
-        return None
+    if model is None or not (model / "manifest.json").is_file():
+        return None  # no bundle there: the command's own bundle check says so, in its turn
     from training.cli.common import load_bundle
 
     return load_bundle(model).manifest.column_mapping
