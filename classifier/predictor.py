@@ -174,7 +174,10 @@ class TicketClassifier:
     ) -> tuple[list[str], list[int], np.ndarray | csr_matrix | None, np.ndarray | None]:
         """Prepared texts, the indices of those with text, the heads' matrix for those and their
         embeddings."""
-        texts = [prepare_text(t, self.manifest.max_chars).text for t in tickets]
+        texts = [
+            prepare_text(t, self.manifest.max_chars, self.manifest.text_structure).text
+            for t in tickets
+        ]
         filled = [i for i, text in enumerate(texts) if text]
         if not filled:
             return texts, filled, None, None

@@ -142,6 +142,9 @@ class Manifest(_Strict):
     libraries: dict[str, str]
     max_chars: int
     """Pre-cut applied to prepared text before tokenisation."""
+    text_structure: bool = False
+    """Code, traces, logs and templates stripped from bodies (`prepare_text(structure=)`); False
+    for bundles made before the option existed, which prepared text without it."""
     text_features: TextFeaturesRecord | None = None
     """Set for hybrid heads (TF-IDF + embeddings); None when heads see embeddings alone."""
     embedding_weight: float = 1.0

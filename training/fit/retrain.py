@@ -148,7 +148,10 @@ def _split_unseen(
     bundle lists among its training texts), and a sentence saying what the scores compare."""
     manifest = current.manifest
     seen = read_training_text_hashes(current)
-    hashes = {t.id: text_hash(prepare_text(t, manifest.max_chars).text) for t in tickets}
+    hashes = {
+        t.id: text_hash(prepare_text(t, manifest.max_chars, manifest.text_structure).text)
+        for t in tickets
+    }
     unseen = [t for t in tickets if seen is None or hashes[t.id] not in seen]
     if not unseen:
         raise TicketlensError(

@@ -58,6 +58,8 @@ class TrainConfig:
     embedding_weights: tuple[float, ...] = (0.5, 1.0)
     """Hybrid heads: weights of the embedding against the n-grams, chosen by cross-validation."""
     max_chars: int = 4000
+    text_structure: bool = False
+    """Strip code, traces, logs and templates from bodies (`prepare_text(structure=)`)."""
     name: str | None = None
     make_current: bool = True
     column_mapping: ColumnMappingRecord | None = None
@@ -154,7 +156,7 @@ class TicketModel:
             raise ValueError(
                 "the fast mode takes a StaticEmbedder, the accurate mode a transformer"
             )
-        texts = [prepare_text(t, config.max_chars).text for t in tickets]
+        texts = [prepare_text(t, config.max_chars, config.text_structure).text for t in tickets]
         usable = [i for i, text in enumerate(texts) if text]
         if len(usable) < len(tickets):
             logger.warning("%d ticket(s) have no text and are left out", len(tickets) - len(usable))
@@ -217,6 +219,7 @@ class TicketModel:
             fields=fields,
             libraries=_library_versions(),
             max_chars=config.max_chars,
+            text_structure=config.text_structure,
             embedding_weight=weight,
             column_mapping=config.column_mapping,
         )
