@@ -1,0 +1,151 @@
+"""A cascade: the fast model answers the tickets it is sure of, the transformer only the rest.
+
+Most tickets are easy; the fast model (static embeddings) labels them at thousands per second.
+Where any field's fast confidence is under the cascade's threshold, the ticket goes to the
+accurate model, and its answer is the cascade's. The threshold is chosen at training time on
+cross-validated or held-out predictions for a stated loss budget (`training.fit.cascade`).
+
+A cascade bundle is a folder holding `cascade.json` and the two bundles as `fast/` and
+`accurate/`; each is loaded and verified as any bundle, and `cascade.json` names the version of
+each so a swapped sub-bundle is refused.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from classifier.errors import BundleError
+from classifier.predictor import EmbedderFactory, TicketClassifier
+from classifier.records import Prediction, Ticket
+
+CASCADE_FILE = "cascade.json"
+CASCADE_FORMAT_VERSION = 1
+FAST_DIR, ACCURATE_DIR = "fast", "accurate"
+
+
+class CascadeRecord(BaseModel):
+    """What `cascade.json` holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format_version: int = CASCADE_FORMAT_VERSION
+    threshold: float = Field(ge=0.0, le=1.0)
+    """A ticket goes to the accurate model when a field's fast confidence is below this."""
+    loss_budget: float | None = None
+    """Macro-F1 points (0-1) the cascade may lose against the accurate model alone."""
+    expected_accurate_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Share sent to the accurate model on the predictions the threshold was chosen on."""
+    fast_version: str
+    accurate_version: str
+
+
+class CascadeClassifier:
+    """Two `TicketClassifier`s with the same fields behind one `predict`."""
+
+    def __init__(
+        self, fast: TicketClassifier, accurate: TicketClassifier, threshold: float
+    ) -> None:
+        if fast.fields != accurate.fields:
+            raise BundleError(
+                f"cascade: the fast bundle predicts {fast.fields}, the accurate one "
+                f"{accurate.fields}; train both with the same --field options"
+            )
+        self.fast = fast
+        self.accurate = accurate
+        self.threshold = threshold
+
+    @property
+    def version(self) -> str:
+        return f"cascade:{self.fast.version}+{self.accurate.version}"
+
+    @property
+    def fields(self) -> list[str]:
+        return self.fast.fields
+
+    def unsure(self, predictions: Sequence[Prediction]) -> list[int]:
+        """Indices of the fast predictions to hand to the accurate model."""
+        return [
+            i
+            for i, p in enumerate(predictions)
+            if any(f.label is not None and f.confidence < self.threshold for f in p.fields.values())
+        ]
+
+    def predict(self, tickets: Sequence[Ticket]) -> list[Prediction]:
+        """One prediction per ticket, in order: the fast model's where it is sure, else the
+        accurate model's."""
+        answers = self.fast.predict(tickets)
+        routed = self.unsure(answers)
+        if routed:
+            for index, answer in zip(
+                routed, self.accurate.predict([tickets[i] for i in routed]), strict=True
+            ):
+                answers[index] = answer
+        return [a.model_copy(update={"model_version": self.version}) for a in answers]
+
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        *,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+        embedder_factory: EmbedderFactory | None = None,
+    ) -> CascadeClassifier:
+        """Load `cascade.json` and both sub-bundles, each verified, from the folder `path`."""
+        record = read_cascade_record(path)
+        fast = TicketClassifier.load(path / FAST_DIR, embedder_factory=embedder_factory)
+        accurate = TicketClassifier.load(
+            path / ACCURATE_DIR,
+            backend=backend,
+            cache_dir=cache_dir,
+            embedder_factory=embedder_factory,
+        )
+        for name, model, expected in (
+            (FAST_DIR, fast, record.fast_version),
+            (ACCURATE_DIR, accurate, record.accurate_version),
+        ):
+            if model.version != expected:
+                raise BundleError(
+                    f"{path / CASCADE_FILE}: {name}/ holds {model.version}, the cascade was built "
+                    f"with {expected}; rebuild it with `ticketlens cascade`"
+                )
+        return cls(fast, accurate, record.threshold)
+
+
+def is_cascade(path: Path) -> bool:
+    return (path / CASCADE_FILE).is_file()
+
+
+def read_cascade_record(path: Path) -> CascadeRecord:
+    file = path / CASCADE_FILE
+    if not file.is_file():
+        raise BundleError(f"{path}: no {CASCADE_FILE}; is this a cascade bundle folder?")
+    try:
+        record = CascadeRecord.model_validate_json(file.read_text(encoding="utf-8"))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BundleError(f"{file}: field {where}: {first['msg']}") from None
+    if record.format_version != CASCADE_FORMAT_VERSION:
+        raise BundleError(
+            f"{file}: format_version {record.format_version}, this ticketlens reads "
+            f"{CASCADE_FORMAT_VERSION}; upgrade ticketlens"
+        )
+    return record
+
+
+def save_cascade(
+    out: Path, fast_bundle: Path, accurate_bundle: Path, record: CascadeRecord
+) -> Path:
+    """Write a cascade bundle folder: copies of both bundles beside `cascade.json`."""
+    if out.exists() and any(out.iterdir()):
+        raise BundleError(f"{out}: folder exists and is not empty; pass a new -o folder")
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(fast_bundle, out / FAST_DIR)
+    shutil.copytree(accurate_bundle, out / ACCURATE_DIR)
+    (out / CASCADE_FILE).write_text(record.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    return out
