@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from classifier.bundle.store import Bundle
 from tests import ROOT
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
@@ -177,9 +178,12 @@ def test_tampered_bundle_is_refused(tmp_path: Path, export: Path) -> None:
     assert_one_line_error(code, err, "head_feature.skops", "checksum", "feature")
 
 
-def test_ray_engine_missing_export_is_one_line(tmp_path: Path) -> None:
+def test_ray_engine_missing_export_is_one_line(tmp_path: Path, trained_bundle: Bundle) -> None:
+    # The bundle is read first (its recorded column mapping), so give a real one.
+    model = trained_bundle.path
+    assert model is not None
     code, _, err = run(
-        "label", tmp_path / "nope", "--engine", "ray", "-o", tmp_path / "out", "--model", tmp_path
+        "label", tmp_path / "nope", "--engine", "ray", "-o", tmp_path / "out", "--model", model
     )
     assert_one_line_error(code, err, "nope", "file or folder not found")
 
