@@ -251,9 +251,7 @@ def test_the_token_never_reaches_the_logs(
     assert "s3cret-token" not in repr(settings)
 
 
-def test_a_broken_log_journals_the_row_and_shows_it(
-    client: TestClient, settings: Settings
-) -> None:
+def test_a_broken_log_journals_the_row_and_shows_it(client: TestClient, settings: Settings) -> None:
     import sqlalchemy as sa
 
     engine = sa.create_engine(settings.db_url)
