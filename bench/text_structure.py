@@ -1,0 +1,84 @@
+"""Effect of the opt-in text structure stripping on nlbse24 (`prepare_text(structure=True)`).
+
+Frozen all-MiniLM-L6-v2 + LogisticRegression and TF-IDF word+char + LinearSVC, each fitted on
+the train split's texts prepared with and without structure stripping, scored on the test split
+by pooled macro-F1 and the competition's cross-repo F1. Embeddings come from (and go to) the
+cache in bench/out/embeddings.sqlite, so only texts the stripping changed are embedded.
+
+    python bench/text_structure.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+if not __package__:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
+from classifier.embedders.transformer import SentenceTransformerEmbedder
+from classifier.features import make_text_features
+from classifier.text import prepare_text
+from training.evaluation.grouped import cross_group_f1
+from training.io.export import read_tickets
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "datasets" / "nlbse24_issue_reports"
+CACHE = ROOT / "bench" / "out" / "embeddings.sqlite"
+
+
+def _split(name: str, structure: bool) -> tuple[list[str], list[str], list[str]]:
+    tickets, _ = read_tickets(DATA / f"{name}.csv", ["issue_type"])
+    repos = pd.read_csv(DATA / f"{name}.csv", usecols=["repo"])["repo"]
+    texts = [prepare_text(t, structure=structure).text or "(empty)" for t in tickets]
+    groups = [str(repos.iloc[int(t.id.removeprefix("row-")) - 1]) for t in tickets]
+    return texts, [t.labels["issue_type"] for t in tickets], groups
+
+
+def main() -> None:
+    embedder = CachedEmbedder(SentenceTransformerEmbedder(), EmbeddingCache(CACHE))
+    rows = []
+    for structure in (False, True):
+        train_x, train_y, _ = _split("train", structure)
+        test_x, test_y, groups = _split("test", structure)
+        started = time.perf_counter()
+        train_v, test_v = embedder.encode(train_x), embedder.encode(test_x)
+        embed_s = time.perf_counter() - started
+        models = {
+            "frozen MiniLM + LR": (LogisticRegression(max_iter=2000), train_v, test_v),
+            "TF-IDF word+char + LinearSVC": (
+                make_pipeline(make_text_features(), LinearSVC()),
+                train_x,
+                test_x,
+            ),
+        }
+        for method, (model, fit_x, score_x) in models.items():
+            predicted = model.fit(fit_x, train_y).predict(score_x)
+            score = cross_group_f1(test_y, list(predicted), groups)
+            rows.append(
+                {
+                    "structure": structure,
+                    "method": method,
+                    "macro-F1": round(score.pooled, 4),
+                    "cross-repo F1": round(score.mean, 4),
+                    "mean chars": round(float(np.mean([len(t) for t in train_x + test_x]))),
+                    "embed s (cache)": round(embed_s, 1),
+                }
+            )
+            print(json.dumps(rows[-1]), flush=True)
+    print(pd.DataFrame(rows).to_markdown(index=False))
+    print(f"load {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
