@@ -214,6 +214,14 @@ def train_command(
             help="Train even on fewer labeled tickets than a model worth serving needs.",
         ),
     ] = False,
+    text_structure: Annotated[
+        bool,
+        typer.Option(
+            "--text-structure",
+            help="Strip code blocks, stack traces, log dumps and issue templates from bodies "
+            "(recorded in the bundle; its predictions strip them too).",
+        ),
+    ] = False,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
     engine: EngineOption = Engine.LOCAL,
@@ -289,6 +297,7 @@ def train_command(
         name=name,
         make_current=not no_current,
         column_mapping=record_mapping(mapping),
+        text_structure=text_structure,
     )
     started = time.perf_counter()
     with console.status(f"embedding {len(tickets)} tickets and fitting {', '.join(fields)}…"):

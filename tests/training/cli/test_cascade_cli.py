@@ -41,3 +41,21 @@ def test_cascade_writes_a_bundle_with_its_threshold_and_share(tmp_path: Path) ->
     assert "go to the transformer" in result.stdout
     loaded = CascadeClassifier.load(out, embedder_factory=lambda bundle: HashingEmbedder())
     assert loaded.threshold == record["threshold"]
+
+
+def test_train_text_structure_flag_is_recorded_in_the_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from training.cli import common as cli_common
+    from training.cli import train as cli_train
+
+    monkeypatch.setattr(cli_train, "make_embedder", lambda *a, **k: HashingEmbedder())
+    monkeypatch.setattr(cli_common, "make_embedder", lambda *a, **k: HashingEmbedder())
+    export = tmp_path / "tickets.csv"
+    tickets_frame(make_tickets(120)).to_csv(export, index=False)
+    models = tmp_path / "models"
+    args = ["train", str(export), "--models-dir", str(models), "--name", "s", "--text-structure"]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads(next(models.glob("*/manifest.json")).read_text())
+    assert manifest["text_structure"] is True
