@@ -167,43 +167,26 @@ def test_cold_start_path_through_the_cli(tmp_path: Path) -> None:
     assert {"ticket_id", "category", "category_top3", "uncertainty"} <= set(picked.columns)
     picked.loc[0, "category"] = "not_a_label"
     picked.to_csv(to_label, index=False)
-    result = runner.invoke(
-        root.app,
-        [
-            "train",
-            str(export),
-            "--taxonomy",
-            str(taxonomy),
-            "--labeled",
-            str(to_label),
-            "--models-dir",
-            str(models),
-            "--name",
-            "fs",
-        ],
-    )
+    few_shot = [
+        "train",
+        str(export),
+        "--taxonomy",
+        str(taxonomy),
+        "--labeled",
+        str(to_label),
+        "--models-dir",
+        str(models),
+        "--name",
+        "fs",
+    ]
+    result = runner.invoke(root.app, few_shot)
     assert result.exit_code == 2
     assert "not_a_label" in result.output and "row" in result.output
     picked.loc[0, "category"] = truth[
         [t.id for t in truth].index(picked.loc[0, "ticket_id"])
     ].labels["category"]
     picked.to_csv(to_label, index=False)
-    result = runner.invoke(
-        root.app,
-        [
-            "train",
-            str(export),
-            "--taxonomy",
-            str(taxonomy),
-            "--labeled",
-            str(to_label),
-            "--models-dir",
-            str(models),
-            "--name",
-            "fs",
-            "--similar-index",
-        ],
-    )
+    result = runner.invoke(root.app, [*few_shot, "--similar-index"])
     assert result.exit_code == 0, result.output
     assert load_bundle(models / "fs").manifest.training_kind == "few_shot"
     result = runner.invoke(
