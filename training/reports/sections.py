@@ -15,6 +15,7 @@ from training.evaluation.drift import P_VALUE_NOTE, FieldDrift
 from training.evaluation.metrics import FieldEvaluation
 from training.reports.charts import SCIENTIFIC, Table, line_chart, stacked_shares
 from training.reports.html import Section
+from training.reports.readings_sections import readings_section
 
 
 def evaluation_sections(results: dict[str, FieldEvaluation]) -> list[Section]:
@@ -194,7 +195,7 @@ def report_sections(report: AnalyticsReport) -> list[Section]:
             ),
         },
     )
-    return [overview, *fields, customers]
+    return [overview, *fields, customers, readings_section(report.readings)]
 
 
 def _report_field(name: str, r: FieldReport) -> dict[str, object]:
