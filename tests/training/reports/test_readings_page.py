@@ -14,10 +14,11 @@ from tests import ROOT
 from training import cli
 
 HOSTILE = "<b>reports</b>"
+Rendered = tuple[dict[str, Any], str]
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     """The sample with usage and accounts, its `reports` feature renamed to markup."""
     folder = tmp_path_factory.mktemp("readings")
     tickets = pd.read_csv(ROOT / "data" / "sample_tickets.csv", dtype=str, keep_default_na=False)
@@ -53,7 +54,7 @@ def _section(page: str) -> str:
     return page[page.index("<h2>Tickets beside usage</h2>") :]
 
 
-def test_the_urgent_fix_list_says_how_it_is_ranked_and_escapes_markup(rendered) -> None:
+def test_the_urgent_fix_list_says_how_it_is_ranked_and_escapes_markup(rendered: Rendered) -> None:
     report, page = rendered
     section = _section(page)
     top = report["urgent_fixes"][0]
@@ -64,7 +65,7 @@ def test_the_urgent_fix_list_says_how_it_is_ranked_and_escapes_markup(rendered) 
     assert HOSTILE not in page
 
 
-def test_silence_classes_and_their_evidence_are_on_the_page(rendered) -> None:
+def test_silence_classes_and_their_evidence_are_on_the_page(rendered: Rendered) -> None:
     report, page = rendered
     section = _section(page)
     decoded = report["silence_decoded"]
@@ -75,7 +76,7 @@ def test_silence_classes_and_their_evidence_are_on_the_page(rendered) -> None:
     assert churn["evidence"] in section
 
 
-def test_per_active_by_tier_and_the_sweet_spot_are_on_the_page(rendered) -> None:
+def test_per_active_by_tier_and_the_sweet_spot_are_on_the_page(rendered: Rendered) -> None:
     report, page = rendered
     section = _section(page)
     tiers = report["tickets_per_active_by_tier"]
@@ -86,7 +87,7 @@ def test_per_active_by_tier_and_the_sweet_spot_are_on_the_page(rendered) -> None
         assert f"<td>{verdict['field']}</td><td>" in section and verdict["verdict"] in section
 
 
-def test_service_readings_are_on_the_page_beside_their_references(rendered) -> None:
+def test_service_readings_are_on_the_page_beside_their_references(rendered: Rendered) -> None:
     report, page = rendered
     section = _section(page)
     within = report["resolved_within_target"]["category"][0]
