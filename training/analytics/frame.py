@@ -109,12 +109,14 @@ def frame_from_table(
     account_column: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     tz: str | None = None,
+    escalation_column: str | None = None,
 ) -> TicketFrame:
     """Build a `TicketFrame` from string cells (an export) or typed ones (a prediction log).
 
     The creation-time, account and service-level columns are found as `train` and `label` find
     them (`training.io.columns`: presets, then common names; `overrides` is a mapping file's
-    content and may name a preset); `created_column`/`account_column` win over both.
+    content and may name a preset); `created_column`/`account_column`/`escalation_column` win
+    over both.
     """
     if table.empty:
         raise ExportFormatError("no tickets: the export is empty", file=source)
@@ -165,6 +167,17 @@ def frame_from_table(
         tiers = table[metadata["tier"]].astype(object).fillna("").astype(str).str.strip()
         data["tier"] = tiers.mask(tiers == "")
         used["tier"] = metadata["tier"]
+    escalation = escalation_column or metadata.get("escalation")
+    if escalation is not None:
+        if escalation not in columns:
+            raise ExportFormatError(
+                f"no column '{escalation}' for --escalation-column; "
+                f"the export has: {', '.join(columns[:30])}",
+                file=source,
+                field=escalation,
+            )
+        data["escalation"] = table[escalation].astype(object).fillna("").astype(str).str.strip()
+        used["escalation"] = escalation
     if "csat" in metadata:
         score, satisfied, described = csat_columns(table[metadata["csat"]], metadata["csat"])
         if satisfied is None:
@@ -210,6 +223,7 @@ def load_export(
     overrides: Mapping[str, Any] | None = None,
     tz: str | None = None,
     encoding: str | None = None,
+    escalation_column: str | None = None,
 ) -> TicketFrame:
     """Read a (labeled) export of any supported format into a `TicketFrame`."""
     table = pd.concat(list(iter_export(path, encoding=encoding)), ignore_index=True)
@@ -222,4 +236,5 @@ def load_export(
         account_column=account_column,
         overrides=overrides,
         tz=tz,
+        escalation_column=escalation_column,
     )

@@ -10,7 +10,8 @@ tickets, tickets per 100 users per month, and the escalation rate.
   months, against the seeds' −30 % in three months;
 - tickets per 100 users per month: tickets ÷ the month's mean weekly active users × 100, only
   when the usage measure counts users, beside the 21.2 the seeds cite as common for SaaS;
-- escalation rate: the share of a label's tickets whose escalation/level column says escalated.
+- escalation rate: the share of a label's tickets whose escalation/level column says escalated
+  (anything but empty, no/false/0, or level 1: 1, L1, Tier 1, Level 1).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ STANDARD_PCT = 80.0
 REPEAT_DAYS = 14
 REPEAT_GOAL_PCT = -30.0
 SAAS_PER_100_USERS = 21.2
-_NOT_ESCALATED = frozenset({"", "0", "1", "l1", "tier 1", "no", "false", "none", "n"})
+_NOT_ESCALATED = frozenset(
+    {"", "0", "1", "l1", "tier 1", "tier1", "level 1", "level1", "no", "false", "none", "n", "f",
+     "not escalated", "nan"}
+)  # fmt: skip
 
 
 def within_target(

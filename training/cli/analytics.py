@@ -358,6 +358,13 @@ def report_command(
     quiet_weeks: Annotated[int, typer.Option(min=1, help="Weeks of silence to list.")] = 6,
     created_column: CreatedOption = None,
     account_column: AccountOption = None,
+    escalation_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Column saying a ticket was escalated (yes/no or a level; 1/L1 is not).",
+            show_default="detected: escalated, escalation, level, tier level…",
+        ),
+    ] = None,
     preset: PresetOption = None,
     columns: ColumnsOption = None,
     date_format: DateFormatOption = None,
@@ -384,6 +391,7 @@ def report_command(
         ),
         created_column=created_column,
         account_column=account_column,
+        escalation_column=escalation_column,
         tz=tz,
     )
     from training.analytics.joined import JoinConfig

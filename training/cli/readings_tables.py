@@ -56,6 +56,15 @@ def readings_tables(readings: Readings) -> list[Table]:
             within.add_row(str(label), str(int(row["resolved"])), _f(row["within_target_pct"]),
                            "yes" if row["meets_standard"] else "no")  # fmt: skip
         tables.append(within)
+    for name, table in readings.escalation.items():
+        if table.empty:
+            continue
+        escalated = Table(title=f"{name}: escalation rate")
+        for column in ("label", "tickets", "escalated %"):
+            escalated.add_column(column)
+        for label, row in table.iterrows():
+            escalated.add_row(str(label), str(int(row["tickets"])), _f(row["escalated_pct"]))
+        tables.append(escalated)
     if readings.repeats is not None:
         r = readings.repeats
         repeats = Table(

@@ -65,7 +65,12 @@ _GENERIC_METADATA: dict[str, tuple[str, ...]] = {
     "solved_at": ("solved_at", "solved at", "resolved_at", "resolved at", "resolved"),
     "priority": ("priority",),
     "status": ("status",),
-}
+    # Escalated or not (yes/no, true/false) or a support level (1/L1/Tier 1 is not escalated).
+    "escalation": (
+        "escalation", "escalated", "escalation level", "is escalated", "level", "tier level",
+        "support level",
+    ),
+}  # fmt: skip
 
 
 class Preset(BaseModel):
@@ -138,6 +143,13 @@ PRESETS: dict[str, Preset] = {
             "status": ("Status",),
             "csat": ("Custom field (Satisfaction)", "Satisfaction"),
             "solved_at": ("Resolved",),
+            # Jira has no built-in escalation field; custom ones export as "Custom field (…)".
+            "escalation": (
+                "Custom field (Escalated)",
+                "Custom field (Escalation)",
+                "Custom field (Escalation level)",
+                "Custom field (Support level)",
+            ),
         },
         date_format="%d/%b/%y %I:%M %p",  # Jira's default: 05/Mar/24 2:22 PM
     ),
