@@ -93,7 +93,7 @@ def test_tickets_per_100_users_per_month(tmp_path: Path) -> None:
     assert table.loc["2026-04", "per_100_users"] == pytest.approx(1.5)
 
 
-def test_no_per_100_users_reading_when_the_measure_does_not_count_people(tmp_path) -> None:
+def test_no_per_100_users_reading_when_the_measure_does_not_count_people(tmp_path: Path) -> None:
     path = tmp_path / "usage.csv"
     pd.DataFrame([{"account_id": "A", "week": "2026-03-02", "sessions": 9}]).to_csv(path)
     frame = _frame([(_day(0), "A", "pro", "billing", 1.0)])
