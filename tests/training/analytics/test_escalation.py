@@ -60,12 +60,16 @@ def test_a_level_or_escalated_column_is_detected_and_read(
     assert report["inputs"]["escalation"] == column
 
 
-def test_the_terminal_report_shows_the_escalation_rate(tmp_path: Path) -> None:
+def test_the_terminal_report_and_the_page_show_the_escalation_rate(tmp_path: Path) -> None:
     export = _export(tmp_path, "Escalation", ["yes"] * 2 + ["no"] * 6)
-    result = runner.invoke(cli.app, ["report", str(export)])
+    page = tmp_path / "report.html"
+    result = runner.invoke(cli.app, ["report", str(export), "--html", str(page)])
     assert result.exit_code == 0, result.stderr
     assert "category: escalation rate" in result.stdout
     assert "read escalation from Escalation" in result.stdout
+    html = page.read_text(encoding="utf-8")
+    assert "<h3>category: escalation rate</h3>" in html
+    assert "<td>billing</td><td>4</td><td>50.0</td>" in html
 
 
 def test_escalation_column_flag_names_an_unusual_column_and_a_missing_one_is_one_line(
