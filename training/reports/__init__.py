@@ -2,6 +2,7 @@
 
 from training.reports.charts import LineChart, StackedShares, Table
 from training.reports.html import Section, page, write_page
+from training.reports.readings_sections import readings_section
 from training.reports.sections import drift_sections, evaluation_sections, report_sections
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "drift_sections",
     "evaluation_sections",
     "page",
+    "readings_section",
     "report_sections",
     "write_page",
 ]
