@@ -300,8 +300,12 @@ def train_command(
         text_structure=text_structure,
     )
     started = time.perf_counter()
-    with console.status(f"embedding {len(tickets)} tickets and fitting {', '.join(fields)}…"):
-        result = train(tickets, embedder, config, models_dir=models_dir, source=str(export))
+    from training.cli.train_progress import fit_progress  # rich.progress: not for --help
+
+    with fit_progress(console, len(tickets), fields) as progress:
+        result = train(
+            tickets, embedder, config, models_dir=models_dir, source=str(export), progress=progress
+        )
     for table in _cv_table(result.manifest, result.confusions):
         console.print(table)
     console.print(

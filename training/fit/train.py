@@ -34,7 +34,7 @@ from classifier.records import Prediction, Ticket
 from classifier.text import prepare_text
 from training.fit.heads import FittedHead, HeadConfig
 from training.fit.prototypes import excluded_prototypes
-from training.fit.selection import FieldData, fit_heads
+from training.fit.selection import FieldData, Progress, fit_heads
 from training.fit.thresholds import per_class_thresholds
 
 logger = logging.getLogger(__name__)
@@ -149,8 +149,15 @@ class TicketModel:
         self.embedder = embedder
         self.config = config or TrainConfig()
 
-    def fit(self, tickets: Sequence[Ticket], *, source: str = "in-memory") -> TicketModel:
-        """Prepare and embed the tickets' text once, fit every field's head, keep the result."""
+    def fit(
+        self,
+        tickets: Sequence[Ticket],
+        *,
+        source: str = "in-memory",
+        progress: Progress | None = None,
+    ) -> TicketModel:
+        """Prepare and embed the tickets' text once, fit every field's head, keep the result.
+        `progress` is told (fits done, fits planned) during the cross-validated search."""
         config, embedder = self.config, self.embedder
         if (config.mode == "fast") != isinstance(embedder, StaticEmbedder):
             raise ValueError(
@@ -188,6 +195,7 @@ class TicketModel:
             make_features,
             config.embedding_weights,
             config.head,
+            progress,
         )
         fields = {
             name: _field_manifest(fitted, config, len(usable_tickets) - len(rows[name])).model_copy(
@@ -260,9 +268,10 @@ def train(
     *,
     models_dir: Path,
     source: str,
+    progress: Progress | None = None,
 ) -> TrainResult:
     """Fit one head per field in `config.fields` and save the bundle under `models_dir`."""
-    model = TicketModel(embedder, config).fit(tickets, source=source)
+    model = TicketModel(embedder, config).fit(tickets, source=source, progress=progress)
     path = model.save(models_dir)
     return TrainResult(
         bundle_path=path,

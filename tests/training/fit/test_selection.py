@@ -66,3 +66,34 @@ def test_the_vocabulary_of_each_fold_never_sees_its_held_out_rows() -> None:
     # Each row is held out by exactly one fold, and only that fold lacks its term.
     assert set(unseen) == own and set(unseen.values()) == {1}
     assert own <= set(made[-1].transformer_list[0][1].vocabulary_)
+
+
+def test_the_out_of_fold_figures_are_those_of_the_C_the_head_is_fitted_with() -> None:
+    """A warm start from the previous C's solution passes lbfgs' tolerance at once and scores the
+    old C again; the reported out-of-fold probabilities must be a cold fit at the chosen C."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    texts, vectors, labels = _imbalanced()
+    config = HeadConfig(Cs=(0.01, 0.1, 1.0, 10.0, 100.0))
+    field = {"f": FieldData(list(range(len(labels))), labels)}
+    progress: list[tuple[int, int]] = []
+    _, _, heads = fit_heads(
+        texts,
+        vectors,
+        field,
+        None,
+        (1.0,),
+        config,
+        lambda done, planned: progress.append((done, planned)),
+    )
+    head = heads["f"]
+    cold = cross_val_predict(
+        LogisticRegression(C=head.C, class_weight="balanced", max_iter=config.max_iter),
+        vectors.astype(np.float32),
+        labels.astype(str),
+        cv=StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.random_state),
+        method="predict_proba",
+    )
+    np.testing.assert_allclose(head.cv_proba, cold, atol=1e-5)
+    assert progress[-1][0] == progress[-1][1] >= 2 * config.cv_folds
