@@ -193,3 +193,71 @@ def test_cold_start_path_through_the_cli(tmp_path: Path) -> None:
         root.app, ["similar", "--id", truth[0].id, "--model", str(models / "fs"), "-k", "3"]
     )
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #13: off-taxonomy tickets get confident predictions (a 2-label softmax), so "
+    "discover --model, which clusters only needs_review tickets, never sees them; it needs a "
+    "novelty signal (distance to the nearest prototype)",
+)
+def test_discover_with_a_model_lists_a_topic_the_taxonomy_lacks(tmp_path: Path) -> None:
+    """The model knows refund and vpn; badge tickets, spread over three weeks, have no entry:
+    discovery among the model's low-confidence tickets must surface them as a candidate."""
+    from datetime import datetime, timedelta
+
+    import yaml
+
+    start = datetime(2026, 3, 2)
+    tickets = [
+        t.model_copy(update={"created_at": start + timedelta(days=7 * (i % 3))})
+        for i, t in enumerate(_planted())
+    ]
+    frame = pd.DataFrame(
+        [
+            {"id": t.id, "subject": t.subject, "body": t.body, "created_at": t.created_at}
+            for t in tickets
+        ]
+    )
+    export = tmp_path / "export.csv"
+    frame.to_csv(export, index=False)
+    taxonomy = tmp_path / "taxonomy.yaml"
+    known = {"refund": "refund invoice charged", "vpn": "vpn tunnel disconnects"}
+    taxonomy.write_text(yaml.safe_dump({"fields": {"category": known}}))
+    models = tmp_path / "models"
+    known_export = tmp_path / "known.csv"
+    frame[~frame["id"].str.startswith("badge")].to_csv(known_export, index=False)
+    trained = runner.invoke(
+        root.app,
+        [
+            "train",
+            str(known_export),
+            "--zero-shot",
+            "--taxonomy",
+            str(taxonomy),
+            "--models-dir",
+            str(models),
+            "--name",
+            "zs",
+        ],
+    )
+    assert trained.exit_code == 0, trained.output
+    page = tmp_path / "new.html"
+    result = runner.invoke(
+        root.app,
+        [
+            "discover",
+            str(export),
+            "--model",
+            str(models / "zs"),
+            "--min-cluster-size",
+            "10",
+            "--html",
+            str(page),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "candidate new categories" in result.output
+    assert "badge" in result.output
+    html = page.read_text()
+    assert "candidate new category" in html and "badge-" in html
