@@ -8,7 +8,8 @@ cross-validated macro-F1 its bundle reports (to compare with the test figure: no
 
     python bench/accuracy.py --long-tail                  # all methods, all seeds; writes docs
     python -m bench.long_tail --seeds 0 --methods tfidf_svm,default   # a look; add --write
-    # methods: tfidf_svm, embedding_lr, default, previous, macro_f1_unweighted, log_loss_balanced
+    # methods: tfidf_svm, embedding_lr, default, previous, macro_f1_unweighted, log_loss_balanced,
+    #          wide_C, hybrid_svm
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ TICKETLENS = {
     "previous": HeadConfig(class_weight=None, criterion="log_loss"),
     "macro_f1_unweighted": HeadConfig(class_weight=None),
     "log_loss_balanced": HeadConfig(criterion="log_loss"),
+    "wide_C": HeadConfig(Cs=(1.0, 4.0, 16.0, 64.0, 256.0, 1024.0)),
 }
 METHODS = ("tfidf_svm", "embedding_lr", *TICKETLENS, "hybrid_svm")
 TITLES = {
@@ -60,6 +62,7 @@ TITLES = {
     "previous": "ticketlens, previous default (C by log-loss, unweighted)",
     "macro_f1_unweighted": "ticketlens, C by macro-F1, unweighted",
     "log_loss_balanced": "ticketlens, C by log-loss, balanced",
+    "wide_C": "ticketlens default, C grid to 1024",
     "hybrid_svm": "ticketlens' features + LinearSVC, balanced (no probabilities)",
 }
 RESULTS_KEY = "long_tail"

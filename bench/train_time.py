@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
+if not __package__:  # run as `python bench/train_time.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from bench.docs_section import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
