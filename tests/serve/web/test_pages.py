@@ -86,3 +86,41 @@ def test_pages_can_be_turned_off(web_settings) -> None:  # type: ignore[no-untyp
     with running_client(web_settings.model_copy(update={"web_pages": False})) as client:
         assert client.get("/pulse").status_code == 404
         assert client.post("/releases", json={"version": "1"}, headers=AUTH).status_code == 201
+
+
+def test_operator_acknowledges_an_alert_and_it_does_not_page_again(web: TestClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from serve.web import alerts
+
+    engine = web.app.state.service.store.engine  # type: ignore[attr-defined]
+    now = datetime(2024, 3, 25, tzinfo=UTC)
+
+    def detect(at: datetime) -> int:
+        return alerts.detect(
+            engine,
+            ["category"],
+            receivers={},
+            public_url="http://tl",
+            recent_weeks=2,
+            cooldown_h=72,
+            now=at,
+        )
+
+    assert detect(now) == 1
+    (alert,) = alerts.list_alerts(engine)
+    viewer_csrf = sign_in(web, "vera", "view-pw")
+    assert "Acknowledge</button>" not in web.get("/alerts").text
+    refused = web.post(f"/alerts/{alert['id']}/ack", data={"csrf": viewer_csrf})
+    assert refused.status_code == 403
+    web.cookies.clear()
+    csrf = sign_in(web, "ana", "agent-pw")
+    assert web.post(f"/alerts/{alert['id']}/ack").status_code == 403  # no CSRF token
+    answer = web.post(f"/alerts/{alert['id']}/ack", data={"csrf": csrf}, follow_redirects=False)
+    assert answer.status_code == 303
+    (stored,) = alerts.list_alerts(engine)
+    assert stored["acknowledged_by"] == "ana" and stored["acknowledged_at"] is not None
+    page = web.get("/alerts").text
+    assert "acknowledged by ana at " in page and "Acknowledge</button>" not in page
+    assert detect(now + timedelta(days=4)) == 0  # past the cooldown, same cell and week
+    assert len(alerts.list_alerts(engine)) == 1
