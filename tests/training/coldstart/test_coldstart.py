@@ -42,6 +42,13 @@ def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(coldstart_explore, "_load_model", load)
 
 
+def _train_zero_shot(export: Path, taxonomy: Path, models: Path) -> None:
+    """`ticketlens train --zero-shot` through the CLI into `models/zs`."""
+    args = ["train", str(export), "--zero-shot", "--taxonomy", str(taxonomy)]
+    result = runner.invoke(root.app, [*args, "--models-dir", str(models), "--name", "zs"])
+    assert result.exit_code == 0, result.output
+
+
 def test_zero_shot_bundle_labels_an_export_and_says_it_had_no_labels(tmp_path: Path) -> None:
     truth = make_tickets(120, seed=5)
     model = ColdStartModel(HashingEmbedder(), TAXONOMY).fit(unlabeled(truth), source="x.csv")
@@ -142,21 +149,7 @@ def test_cold_start_path_through_the_cli(tmp_path: Path) -> None:
 
     taxonomy.write_text(yaml.safe_dump({"fields": TAXONOMY.fields}))
     models = tmp_path / "models"
-    result = runner.invoke(
-        root.app,
-        [
-            "train",
-            str(export),
-            "--zero-shot",
-            "--taxonomy",
-            str(taxonomy),
-            "--models-dir",
-            str(models),
-            "--name",
-            "zs",
-        ],
-    )
-    assert result.exit_code == 0, result.output
+    _train_zero_shot(export, taxonomy, models)
     to_label = tmp_path / "to_label.csv"
     result = runner.invoke(
         root.app,
@@ -227,21 +220,7 @@ def test_discover_with_a_model_lists_a_topic_the_taxonomy_lacks(tmp_path: Path) 
     models = tmp_path / "models"
     known_export = tmp_path / "known.csv"
     frame[~frame["id"].str.startswith("badge")].to_csv(known_export, index=False)
-    trained = runner.invoke(
-        root.app,
-        [
-            "train",
-            str(known_export),
-            "--zero-shot",
-            "--taxonomy",
-            str(taxonomy),
-            "--models-dir",
-            str(models),
-            "--name",
-            "zs",
-        ],
-    )
-    assert trained.exit_code == 0, trained.output
+    _train_zero_shot(known_export, taxonomy, models)
     page = tmp_path / "new.html"
     result = runner.invoke(
         root.app,
