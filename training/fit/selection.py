@@ -194,7 +194,7 @@ class _Search:
         """From the grid's `start` index, try both neighbours; keep going where one wins."""
         at = dict.fromkeys(self.fields, start)
         frontier = {name: [start - 1, start + 1] for name in self.fields}
-        while any(frontier.values()):
+        while frontier:
             wanted = {
                 name: [(weight, Cs[i]) for i in idx if 0 <= i < len(Cs)]
                 for name, idx in frontier.items()
@@ -203,12 +203,9 @@ class _Search:
             frontier = {}
             for name in self.fields:
                 best = Cs.index(self.best_C(name, weight))
-                step = best - at[name]
-                at[name] = best
-                nxt = best + step
-                frontier[name] = [nxt] if step and 0 <= nxt < len(Cs) else []
-                if not frontier[name]:
-                    frontier.pop(name)
+                step, at[name] = best - at[name], best
+                if step and 0 <= best + step < len(Cs):
+                    frontier[name] = [best + step]
 
 
 def fit_heads(
