@@ -62,7 +62,7 @@ def run_alerts(service: Service, now: datetime | None = None) -> tuple[int, int]
 
 def install(app: FastAPI, service: Service) -> None:
     """Add the pages, /releases, the pages' tables and the alert schedule to `app`."""
-    from serve.web.pages import router as pages
+    from serve.web.pages import routers as pages
     from serve.web.releases import router as releases
 
     settings = service.settings
@@ -92,7 +92,8 @@ def install(app: FastAPI, service: Service) -> None:
     router = APIRouter(lifespan=lifespan)
     router.include_router(releases)
     if settings.web_pages:
-        router.include_router(pages)
+        for page in pages:
+            router.include_router(page)
 
         async def to_sign_in(_request: Request, exc: Exception) -> Response:
             assert isinstance(exc, SignInRequired)
