@@ -4,6 +4,7 @@ from training.reports.charts import LineChart, StackedShares, Table
 from training.reports.html import Section, page, write_page
 from training.reports.readings_sections import readings_section
 from training.reports.sections import drift_sections, evaluation_sections, report_sections
+from training.reports.segment_sections import segments_section
 
 __all__ = [
     "LineChart",
@@ -15,5 +16,6 @@ __all__ = [
     "page",
     "readings_section",
     "report_sections",
+    "segments_section",
     "write_page",
 ]

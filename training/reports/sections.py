@@ -16,6 +16,7 @@ from training.evaluation.metrics import FieldEvaluation
 from training.reports.charts import SCIENTIFIC, Table, line_chart, stacked_shares
 from training.reports.html import Section
 from training.reports.readings_sections import readings_section
+from training.reports.segment_sections import segments_section
 
 
 def evaluation_sections(results: dict[str, FieldEvaluation]) -> list[Section]:
@@ -195,7 +196,9 @@ def report_sections(report: AnalyticsReport) -> list[Section]:
             ),
         },
     )
-    return [overview, *fields, customers, readings_section(report.readings)]
+    segments = report.readings.segments
+    by = [] if segments is None else [segments_section(segments)]
+    return [overview, *fields, customers, readings_section(report.readings), *by]
 
 
 def _report_field(name: str, r: FieldReport) -> dict[str, object]:
