@@ -1,5 +1,10 @@
 """The review queue: tickets the model was unsure of, handed to one agent at a time.
 
+First the tickets the model flagged `needs_review`; after them the active-learning picks
+("suggested"): predictions it did not flag but whose two best labels, as logged in the field's
+top three, are less than `SUGGEST_MARGIN` apart, smallest margin first. A row whose log entry
+holds no top three (fewer than two labels) has no margin and is never suggested.
+
 A ticket shown to an agent is claimed for `claim_minutes` (a row in `review_claims`, taken with
 one INSERT … ON CONFLICT DO UPDATE … WHERE the old claim expired), so two agents working the same
 queue are never shown the same ticket. A correction goes to the `feedback` table, as `POST
@@ -15,12 +20,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from classifier.predlog import PredictionStore, feedback_table, predictions_table
 from serve.web.aggregates import needs_review
 from serve.web.tables import claims_table
 
 _log = predictions_table
+
+SUGGEST_MARGIN = 0.1
+"""Best-vs-second confidence gap below which an unflagged prediction is suggested for review (the
+gap coldstart's label discovery calls "close")."""
 
 
 @dataclass(frozen=True)
@@ -32,12 +42,34 @@ class ReviewItem:
     reason: str | None
     account_id: str | None
     received_at: str
+    suggested: bool = False
+    """An active-learning pick (not flagged `needs_review`, but its two best labels are close)."""
+    margin: float | None = None
+    """Best minus second-best logged confidence (None when the log holds no top three)."""
 
 
-def _candidates(field: str, agent: str, now: datetime, order: str, limit: int) -> sa.Select[Any]:
-    corrected = sa.exists().where(
+def _margin(field: str) -> ColumnElement[Any]:
+    """Best minus second-best confidence from the logged top three (NULL without two entries)."""
+    best = _log.c.labels[(field, "top", 0, "confidence")].as_float()
+    second = _log.c.labels[(field, "top", 1, "confidence")].as_float()
+    margin: ColumnElement[Any] = best - second
+    return margin
+
+
+def _corrected(field: str) -> ColumnElement[bool]:
+    return sa.exists().where(
         (feedback_table.c.ticket_id == _log.c.ticket_id) & (feedback_table.c.field == field)
     )
+
+
+def _suggested(field: str, below: float) -> ColumnElement[bool]:
+    return sa.and_(sa.not_(sa.func.coalesce(needs_review(field), False)), _margin(field) < below)
+
+
+def _candidates(
+    field: str, agent: str, now: datetime, order: str, limit: int, suggest_margin: float
+) -> sa.Select[Any]:
+    corrected = _corrected(field)
     claimed = sa.exists().where(
         (claims_table.c.ticket_id == _log.c.ticket_id)
         & (claims_table.c.field == field)
@@ -45,11 +77,20 @@ def _candidates(field: str, agent: str, now: datetime, order: str, limit: int) -
         & (claims_table.c.agent != agent)
     )
     confidence = _log.c.labels[(field, "confidence")].as_float()
-    ordering = confidence.asc() if order == "uncertain" else _log.c.id.desc()
+    flagged = needs_review(field)
+    # Flagged tickets first, in the order asked for; then the suggestions, smallest margin first.
+    within = sa.case((flagged, confidence if order == "uncertain" else -_log.c.id))
     return (
-        sa.select(_log.c.ticket_id, _log.c.labels, _log.c.account_id, _log.c.received_at)
-        .where(needs_review(field), ~corrected, ~claimed)
-        .order_by(ordering, _log.c.id.desc())
+        sa.select(
+            _log.c.ticket_id,
+            _log.c.labels,
+            _log.c.account_id,
+            _log.c.received_at,
+            sa.case((flagged, False), else_=True).label("suggested"),
+            _margin(field).label("margin"),
+        )
+        .where(flagged | _suggested(field, suggest_margin), ~corrected, ~claimed)
+        .order_by(sa.case((flagged, 0), else_=1), within, _margin(field), _log.c.id.desc())
         .limit(limit)
     )
 
@@ -81,14 +122,17 @@ def next_item(
     order: str = "newest",
     skip: frozenset[str] = frozenset(),
     now: datetime | None = None,
+    suggest_margin: float = SUGGEST_MARGIN,
 ) -> ReviewItem | None:
-    """Claim and return the next ticket for `agent` (their own live claim first), or None."""
+    """Claim and return the next ticket for `agent`, or None: flagged tickets first (a live
+    claim of theirs is offered again), then the suggested ones."""
     now = now or datetime.now(UTC)
     until = now + timedelta(minutes=claim_minutes)
+    query = _candidates(field, agent, now, order, 50 + len(skip), suggest_margin)
     with engine.connect() as connection:
-        rows = connection.execute(_candidates(field, agent, now, order, 50 + len(skip))).all()
+        rows = connection.execute(query).all()
     seen: set[str] = set()
-    for ticket_id, labels, account_id, received_at in rows:
+    for ticket_id, labels, account_id, received_at, suggested, margin in rows:
         if ticket_id in skip or ticket_id in seen:
             continue
         seen.add(ticket_id)
@@ -102,6 +146,8 @@ def next_item(
                 reason=entry.get("review_reason"),
                 account_id=account_id,
                 received_at=str(received_at)[:16],
+                suggested=bool(suggested),
+                margin=None if margin is None else float(margin),
             )
     return None
 
@@ -127,12 +173,18 @@ def release(engine: Engine, ticket_id: str, field: str, agent: str) -> None:
 
 
 def remaining(engine: Engine, field: str) -> int:
-    """Tickets still waiting for a person on `field`."""
-    corrected = sa.exists().where(
-        (feedback_table.c.ticket_id == _log.c.ticket_id) & (feedback_table.c.field == field)
-    )
+    """Flagged tickets still waiting for a person on `field`."""
     query = sa.select(sa.func.count(sa.distinct(_log.c.ticket_id))).where(
-        needs_review(field), ~corrected
+        needs_review(field), ~_corrected(field)
+    )
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def suggested_remaining(engine: Engine, field: str, suggest_margin: float = SUGGEST_MARGIN) -> int:
+    """Suggested (active-learning) tickets not corrected yet on `field`."""
+    query = sa.select(sa.func.count(sa.distinct(_log.c.ticket_id))).where(
+        _suggested(field, suggest_margin), ~_corrected(field)
     )
     with engine.connect() as connection:
         return int(connection.execute(query).scalar_one())

@@ -40,6 +40,7 @@ async def review(
         skip=skipped,
     )
     left = await asyncio.to_thread(queue.remaining, log, field)
+    suggested = await asyncio.to_thread(queue.suggested_remaining, log, field)
     labels: list[str] = []
     current = service.holder.current
     if current is not None and field in current.bundle.manifest.fields:
@@ -57,6 +58,7 @@ async def review(
         item=item,
         labels=labels,
         left=left,
+        suggested=suggested,
         order=order,
         skip=",".join(sorted(skipped)),
         ticket_url=service.settings.web_ticket_url,

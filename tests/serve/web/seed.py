@@ -40,3 +40,28 @@ def log_rows(count: int = 600, spike: int = 40) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def scored_row(
+    ticket_id: str, top: list[float], *, flagged: bool = False, field: str = "category"
+) -> dict[str, Any]:
+    """One log row whose `field` entry holds a top three with these confidences, best first."""
+    labels = ["billing", "login_access", "technical_issue"]
+    when = START + timedelta(weeks=13, minutes=int(ticket_id.split("-")[-1]))
+    return {
+        "ticket_id": ticket_id,
+        "model_version": "v1",
+        "received_at": when,
+        "created_at": when,
+        "account_id": "ACC-7",
+        "text_sha256": "0" * 64,
+        "labels": {
+            field: {
+                "label": labels[0],
+                "confidence": top[0],
+                "top": [{"label": n, "confidence": c} for n, c in zip(labels, top, strict=False)],
+                "needs_review": flagged,
+                "review_reason": "low_confidence" if flagged else None,
+            }
+        },
+    }

@@ -72,6 +72,29 @@ def test_correction_needs_csrf_and_is_stored_with_agent(web: TestClient) -> None
     assert f'data-ticket="{ticket}"' not in web.get("/review").text
 
 
+def test_review_page_marks_suggested_tickets_after_the_flagged_ones(web_settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.serve.conftest import running_client, wait_ready
+    from tests.serve.web.seed import scored_row
+
+    with running_client(web_settings) as client:
+        wait_ready(client)
+        client.app.state.service.store.insert_rows(  # type: ignore[attr-defined]
+            [
+                scored_row("T-1", [0.40, 0.35, 0.25], flagged=True),
+                scored_row("T-2", [0.50, 0.47, 0.03]),
+                scored_row("T-3", [0.90, 0.05, 0.05]),
+            ]
+        )
+        sign_in(client, "ana", "agent-pw")
+        first = client.get("/review").text
+        assert 'data-ticket="T-1"' in first and 'id="suggested"' not in first
+        assert "1 ticket(s) wait for a person, then 1 suggested" in first
+        second = client.get("/review?skip=T-1").text
+        assert 'data-ticket="T-2"' in second and 'id="suggested"' in second
+        assert "0.03 ahead of the second-best" in second
+        assert "Nothing to review" in client.get("/review?skip=T-1,T-2").text
+
+
 def test_bearer_api_unchanged_and_releases_need_the_token(web: TestClient) -> None:
     assert web.post("/releases", json={"version": "2.4.0"}).status_code == 401
     added = web.post("/releases", json={"version": "2.4.0", "at": "2024-03-08T10:00"}, headers=AUTH)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from classifier.predlog import PredictionStore
 from serve.web import aggregates, alerts, queue
 from serve.web.tables import create_web_tables
-from tests.serve.web.seed import SPIKE_WEEK, log_rows
+from tests.serve.web.seed import SPIKE_WEEK, log_rows, scored_row
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -79,6 +79,41 @@ def test_two_agents_never_get_the_same_ticket(store: PredictionStore) -> None:
     assert taken is not None and taken.ticket_id in (first.ticket_id, second.ticket_id)
     queue.correct(store, store.engine, first.ticket_id, "category", "billing", "ana")
     assert queue.remaining(store.engine, "category") == 150 - 1
+
+
+def test_suggested_picks_follow_the_flagged_ones_smallest_margin_first(
+    store: PredictionStore,
+) -> None:
+    for row in (  # one at a time: the log's ids (newest first) follow this order
+        scored_row("F-1", [0.40, 0.35, 0.25], flagged=True, field="feature"),
+        scored_row("F-2", [0.45, 0.30, 0.25], flagged=True, field="feature"),
+        scored_row("S-3", [0.55, 0.50, 0.05], field="feature"),  # margin 0.05
+        scored_row("S-4", [0.50, 0.49, 0.01], field="feature"),  # margin 0.01
+        scored_row("N-5", [0.80, 0.15, 0.05], field="feature"),  # sure: not suggested
+        scored_row("C-6", [0.50, 0.50, 0.00], field="feature"),  # corrected below
+        scored_row("N-7", [0.90], field="feature"),  # one label: no margin
+    ):
+        store.insert_rows([row])
+    store.record_feedback("C-6", "feature", "billing", agent="ana")
+    now = datetime(2024, 4, 1, tzinfo=UTC)
+    order, skip = [], frozenset[str]()
+    while item := queue.next_item(
+        store.engine, "feature", "ana", claim_minutes=10, skip=skip, now=now
+    ):
+        order.append((item.ticket_id, item.suggested))
+        skip |= {item.ticket_id}
+    assert order == [("F-2", False), ("F-1", False), ("S-4", True), ("S-3", True)]
+    assert queue.remaining(store.engine, "feature") == 2
+    assert queue.suggested_remaining(store.engine, "feature") == 2
+    # ana still holds every claim: bo is shown none of them, flagged or suggested
+    assert queue.next_item(store.engine, "feature", "bo", claim_minutes=10, now=now) is None
+    for ticket_id in ("F-1", "F-2", "S-4"):
+        queue.release(store.engine, ticket_id, "feature", "ana")
+    picked = queue.next_item(
+        store.engine, "feature", "bo", claim_minutes=10, skip=frozenset({"F-1", "F-2"}), now=now
+    )
+    assert picked is not None and picked.ticket_id == "S-4" and picked.suggested
+    assert picked.margin == pytest.approx(0.01)
 
 
 class _Receiver(BaseHTTPRequestHandler):
