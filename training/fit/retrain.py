@@ -5,7 +5,8 @@ by ticket id. A seeded, stratified held-out split is kept aside, drawn only from
 text the current model was not trained on (its bundle lists the hashes of its training texts):
 the candidate is trained on the rest, so both models are scored (macro-F1 per field) on tickets
 neither has seen. `models/current` moves to the candidate only when no field's macro-F1 drops by
-more than the tolerance (or when forced).
+more than the tolerance (or when forced). Every decision is appended to the models folder's gate
+log (`classifier.bundle.gate_log`), which the service's model page shows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
+from classifier.bundle.gate_log import FieldGate, GateRecord, append_gate_record
 from classifier.bundle.store import (
     Bundle,
     load_bundle,
@@ -247,6 +249,23 @@ def retrain(
         )
     if promoted:
         set_current(current.parent, result.bundle_path)
+    gate = GateRecord(
+        at=datetime.now(UTC),
+        candidate=result.manifest.name,
+        current=manifest.name,
+        promoted=promoted,
+        reason=reason,
+        scores={
+            n: FieldGate(current=s.current, candidate=s.candidate, heldout_rows=s.heldout_rows)
+            for n, s in scores.items()
+        },
+        tolerance=config.tolerance,
+        forced=config.force and bool(worse),
+        corrections_applied=applied,
+        heldout_rows=len(heldout),
+        compared_on=compared_on,
+    )
+    append_gate_record(current.parent, gate)
     return RetrainResult(
         candidate_path=result.bundle_path,
         candidate_version=result.manifest.name,

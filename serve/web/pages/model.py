@@ -1,5 +1,5 @@
-"""The model page, `/models/current` (`/model` is the API's): the bundle's manifest and how it
-does live."""
+"""The model page, `/models/current` (`/model` is the API's): the bundle's manifest, how it does
+live, and each retrain's gate result from the models folder's gate log."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from classifier.bundle.gate_log import GATE_LOG, read_gate_records
 from serve.deps import ServiceDep
 from serve.web import aggregates
 from serve.web.pages.common import engine, page
@@ -24,6 +25,8 @@ async def model_page(request: Request, user: Viewer, service: ServiceDep) -> HTM
         f: await asyncio.to_thread(aggregates.label_counts, log, f)
         for f in current.bundle.manifest.fields
     }
+    models_dir = service.settings.model_path.parent
+    gates = await asyncio.to_thread(read_gate_records, models_dir)
     return page(
         request,
         "model.html",
@@ -31,4 +34,6 @@ async def model_page(request: Request, user: Viewer, service: ServiceDep) -> HTM
         manifest=current.bundle.manifest,
         version=current.version,
         live=live,
+        gates=gates,
+        gate_log=models_dir / GATE_LOG,
     )

@@ -95,6 +95,36 @@ def test_review_page_marks_suggested_tickets_after_the_flagged_ones(web_settings
         assert "Nothing to review" in client.get("/review?skip=T-1,T-2").text
 
 
+def test_model_page_lists_each_retrain_gate_newest_first(web: TestClient) -> None:
+    from datetime import UTC, datetime
+
+    from classifier.bundle.gate_log import FieldGate, GateRecord, append_gate_record
+
+    sign_in(web, "vera", "view-pw")
+    assert "No retrain recorded yet" in web.get("/models/current").text
+    models = web.app.state.service.settings.model_path.parent  # type: ignore[attr-defined]
+    for day, candidate, f1, promoted in ((1, "v2-refused", 0.61, False), (8, "v3", 0.83, True)):
+        append_gate_record(
+            models,
+            GateRecord(
+                at=datetime(2024, 5, day, 9, 30, tzinfo=UTC),
+                candidate=candidate,
+                current="v1",
+                promoted=promoted,
+                reason="no field's macro-F1 dropped" if promoted else "category dropped",
+                scores={"category": FieldGate(current=0.78, candidate=f1, heldout_rows=40)},
+                tolerance=0.01,
+            ),
+        )
+    page = web.get("/models/current").text
+    table = page.split('id="gates"')[1].split("</table>")[0]
+    assert table.index("v3") < table.index("v2-refused")  # newest first
+    assert "2024-05-08 09:30" in table and "2024-05-01 09:30" in table
+    assert "<td>0.780</td><td>0.830</td><td>+0.050</td>" in table
+    assert "<td>0.780</td><td>0.610</td><td>-0.170</td>" in table
+    assert "<b>promoted</b>" in table and "<b>refused</b>" in table
+
+
 def test_bearer_api_unchanged_and_releases_need_the_token(web: TestClient) -> None:
     assert web.post("/releases", json={"version": "2.4.0"}).status_code == 401
     added = web.post("/releases", json={"version": "2.4.0", "at": "2024-03-08T10:00"}, headers=AUTH)

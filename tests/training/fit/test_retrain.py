@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from classifier.bundle.gate_log import read_gate_records
 from classifier.bundle.store import load_bundle, read_training_text_hashes, text_hash
 from classifier.errors import TicketlensError
 from classifier.predlog import PredictionStore
@@ -92,6 +93,13 @@ def test_a_worse_candidate_is_refused_unless_forced(tmp_path: Path) -> None:
     assert result.promoted is True
     assert "forced" in result.reason
     assert os.readlink(current) == "forced"
+    # Both decisions are in the gate log the service's model page reads, newest first.
+    gates = read_gate_records(current.parent)
+    assert [(g.candidate, g.current, g.promoted, g.forced) for g in gates] == [
+        ("forced", "good", True, True),
+        ("crippled", "good", False, False),
+    ]
+    assert gates[1].scores["category"].delta < -0.01 and "--force" in gates[1].reason
 
 
 def test_cli_promotes_a_better_candidate_trained_with_corrections(
