@@ -27,7 +27,8 @@ from classifier.predictor import TicketClassifier
 from tests.conftest import make_tickets
 from tests.fakes import HashingEmbedder
 from training.fit.train import TrainConfig, train
-from training.io import readers
+from training.io.id_guard import DuplicateIdGuard
+from training.io.readers import iter_export
 from training.labeling.local import label_export
 
 _WORDS = ["invoice", "refund", "login", "sso", "error", "crash", "report", "api", "token", "card"]
@@ -67,9 +68,9 @@ def _label(export: Path, output: Path, bundle: Path, chunk_rows: int) -> None:
 def _ids(export: Path) -> None:
     """The part of labeling whose memory grew with the export: streaming it and checking ids."""
     started = time.perf_counter()
-    guard = readers.DuplicateIdGuard(export)
+    guard = DuplicateIdGuard(export)
     rows = 0
-    for frame in readers.iter_export(export, chunk_rows=512):
+    for frame in iter_export(export, chunk_rows=512):
         guard.check_ids(frame["ticket_id"].tolist(), first_row=rows + 1)
         rows += len(frame)
     print(f"checked {rows} ids in {time.perf_counter() - started:.0f} s")

@@ -2,7 +2,7 @@
 
 A chunk of an export becomes tickets (`tickets_from_frame`), the tickets predictions, the
 predictions columns (`Prediction.to_columns`), joined onto the chunk's own columns. Both engines
-check ticket ids with `training.io.readers.DuplicateIdGuard`, the check reading an export uses.
+check ticket ids with `training.io.id_guard.DuplicateIdGuard`, the check reading an export uses.
 """
 
 from __future__ import annotations

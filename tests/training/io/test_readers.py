@@ -13,7 +13,8 @@ import pytest
 from classifier.errors import ExportFormatError
 from classifier.records import Ticket
 from training.io.columns import detect_mapping, tickets_from_frame
-from training.io.readers import DuplicateIdGuard, count_rows, iter_export, read_columns
+from training.io.id_guard import DuplicateIdGuard
+from training.io.readers import count_rows, iter_export, read_columns
 
 ROWS = [
     {
@@ -276,7 +277,7 @@ def test_a_lone_surrogate_in_json_lines_is_replaced_and_named_once(
     ]
     path = _write(tmp_path / "t.jsonl", rows)  # json.dumps writes the \uXXXX escapes
     assert "\\ud800" in path.read_text()
-    with caplog.at_level("WARNING", logger="training.io.readers"):
+    with caplog.at_level("WARNING", logger="training.io.formats.jsonl"):
         assert "body" in read_columns(path)
         (frame,) = iter_export(path)
     assert frame["body"].tolist()[::2] == ["refund \ufffd please", "\ufffd"]
