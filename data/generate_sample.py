@@ -24,6 +24,11 @@ Planted signals (weeks are 1-based; "index" is the 0-based week number counted f
    duplicated-charge complaint. No other account is involved.
 4. Silent accounts - 10 accounts file tickets in most of weeks 1-18 (index 0-17, up to Sun
    2026-07-05) and none from week 19 (Mon 2026-07-06) onwards.
+5. Fixed feature - a fix to ``integrations`` ships in week 15 (index 14): from then on a growing
+   share of its tickets (up to 60% by week 30) is re-timed to before the fix (swapped with
+   same-category, same-CSAT tickets about other features; see `plant_fix`), so its weekly volume
+   falls while its CSAT holds: the sweet spot. Ticket count, weekly totals and the category
+   series are unchanged.
 
 Usage: python data/generate_sample.py [--seed 7] [--out data/sample_tickets.csv]
 """
@@ -47,6 +52,8 @@ BASE_PER_WEEK, GROWTH = 62, 0.2  # ordinary tickets per week in week 1; +20% by 
 REGRESSION_WEEK, REGRESSION_TICKETS, REGRESSION_ACCOUNTS = 20, 70, 48
 FLOOD_WEEK, FLOOD_TICKETS = 11, 25
 N_SILENT, SILENT_LAST_WEEK = 10, 17
+FIXED_FEATURE, FIX_WEEK, FIX_SHARE = "integrations", 14, 0.6  # a fix ships in week 15
+KEEP_ROWS = 520  # tests/test_real_model.py trains on the first 400 rows and labels the next 120
 LOGIN_START, LOGIN_END = 0.07, 0.17
 MODES = {"normal": 0.785, "ambiguous": 0.08, "low_info": 0.08, "multi": 0.055}
 EMPTY_RATE = 0.005  # tickets whose subject and body are both empty (labels are kept)
@@ -308,6 +315,7 @@ class Generator:
     """Draws tickets into `self.rows`; all randomness comes from one seeded numpy Generator."""
 
     def __init__(self, seed: int) -> None:
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.rows: list[tuple[object, ...]] = []
         self.accounts = [self._account(i) for i in range(1, N_ACCOUNTS + 1)]
@@ -500,10 +508,58 @@ class Generator:
         df = df.sort_values("created_at", kind="mergesort", ignore_index=True)
         empty = self.rng.choice(len(df), round(EMPTY_RATE * len(df)), replace=False)
         df.loc[empty, ["subject", "body"]] = ""
+        df = plant_fix(df, self.silent, np.random.default_rng([self.seed, 5]))
         df.insert(0, "ticket_id", [f"T-{100001 + i}" for i in range(len(df))])
         df["created_at"] = df["created_at"].map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ"))
         df["csat"] = df["csat"].astype("Int64")
         return df
+
+
+def plant_fix(df: pd.DataFrame, silent: list[Account], rng: np.random.Generator) -> pd.DataFrame:
+    """The fixed feature: its tickets fall after a fix ships in week FIX_WEEK while CSAT holds.
+
+    Re-times tickets rather than adding or removing any: a FIXED_FEATURE ticket in week w >=
+    FIX_WEEK is, with probability FIX_SHARE × (w - FIX_WEEK + 1) / (N_WEEKS - FIX_WEEK), swapped
+    in time with a ticket of the same category about another feature from before the fix. Weekly
+    totals and category counts (the login drift) stay as they were, and no account's last ticket
+    moves earlier (no new silence). The regression (reports), the flood (billing_portal), the
+    silent accounts, tickets quoting an earlier reply (dated) and the first KEEP_ROWS rows are
+    left alone, so those rows keep their order and ids.
+    """
+    week = ((df["created_at"] - START).dt.days // 7).to_numpy().copy()
+    account, category = df["account_id"].to_numpy(), df["category"].to_numpy()
+    csat = df["csat"].fillna(0).to_numpy()  # partners share the CSAT score (0: not rated)
+    movable = (
+        (np.arange(len(df)) >= KEEP_ROWS)
+        & ~df["feature"].isin(["reports", "billing_portal"]).to_numpy()
+        & ~df["account_id"].isin([a.account_id for a in silent]).to_numpy()
+        & ~df["body"].str.contains("Relay Support <support@", regex=False).to_numpy()
+    )
+    is_fixed = (df["feature"] == FIXED_FEATURE).to_numpy()
+    fixed = np.flatnonzero(movable & is_fixed & (week >= FIX_WEEK))
+    before = movable & ~is_fixed & (week < FIX_WEEK)
+    weeks = np.arange(week[KEEP_ROWS] + 1, FIX_WEEK)  # whole weeks after the rows kept
+    per_week = np.bincount(week[is_fixed], minlength=N_WEEKS)
+    times = df["created_at"].to_numpy().copy()
+    for i in fixed:
+        if rng.random() >= FIX_SHARE * (week[i] - FIX_WEEK + 1) / (N_WEEKS - FIX_WEEK):
+            continue
+        if ((account == account[i]) & (week >= week[i])).sum() < 2:
+            continue  # its account's last ticket: moving it would make the account look silent
+        same = before & (category == category[i]) & (csat == csat[i])
+        # into the quietest week before the fix, so no week of the feature rises into a spike
+        for target in sorted(weeks, key=lambda w: (per_week[w], rng.random())):
+            partners = np.flatnonzero(same & (week == target))
+            if len(partners):
+                j = int(rng.choice(partners))
+                per_week[week[i]] -= 1
+                per_week[target] += 1
+                times[i], times[j] = times[j], times[i]
+                week[i], week[j] = week[j], week[i]
+                before[j] = False
+                break
+    df = df.assign(created_at=times)
+    return df.sort_values("created_at", kind="mergesort", ignore_index=True)
 
 
 def summarize(df: pd.DataFrame, gen: Generator) -> list[str]:
@@ -517,6 +573,7 @@ def summarize(df: pd.DataFrame, gen: Generator) -> list[str]:
     acc = gen.flood_account.account_id
     flood = billing.loc[billing["account_id"] == acc, "created_at"].str[:10]
     silent = df["account_id"].isin([a.account_id for a in gen.silent])
+    fixed = df["feature"] == FIXED_FEATURE
     return [
         f"{len(df)} tickets, {df['account_id'].nunique()} accounts {tiers}, {week.nunique()} weeks "
         f"({df['created_at'].iloc[0]} .. {df['created_at'].iloc[-1]})",
@@ -532,6 +589,10 @@ def summarize(df: pd.DataFrame, gen: Generator) -> list[str]:
         f"[4] silent: {', '.join(a.account_id for a in gen.silent)}: "
         f"{(silent & (week <= SILENT_LAST_WEEK)).sum()} tickets in weeks 1-18, "
         f"{(silent & (week > SILENT_LAST_WEEK)).sum()} in weeks 19-30",
+        f"[5] fixed {FIXED_FEATURE}, week {FIX_WEEK + 1} (index {FIX_WEEK}): "
+        f"{(fixed & (week < FIX_WEEK)).sum() / FIX_WEEK:.1f} tickets/week before, "
+        f"{(fixed & (week >= FIX_WEEK)).sum() / (N_WEEKS - FIX_WEEK):.1f} after; "
+        f"weeks 26-30: {(fixed & (week >= N_WEEKS - 5)).sum() / 5:.1f}",
     ]
 
 

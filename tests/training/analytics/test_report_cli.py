@@ -56,6 +56,16 @@ def test_the_login_drift_and_the_silent_accounts_are_found(
     assert all(s["last_ticket"] < "2026-07-06" for s in silent)
 
 
+def test_the_planted_fix_is_the_one_sweet_spot_win(
+    sample_report: tuple[dict[str, Any], Path],
+) -> None:
+    wins = [v for v in sample_report[0]["sweet_spot"] if v["verdict"] == "win"]
+    assert [(v["field"], v["label"]) for v in wins] == [("feature", "integrations")]
+    fix = wins[0]  # planted: a fix ships in week 15; its tickets fall, CSAT holds
+    assert fix["slope_per_week"] < 0 and fix["second_half"] < 0.7 * fix["first_half"]
+    assert fix["csat_p_value"] >= 0.05
+
+
 def test_the_report_sections_are_all_there(sample_report: tuple[dict[str, Any], Path]) -> None:
     report, html = sample_report
     assert len(report["weeks"]) == 30 and report["tickets"] == 2367
