@@ -142,7 +142,7 @@ def build_report(frame: TicketFrame, config: ReportConfig | None = None) -> Anal
     frame.require("account_id")
     per_window = totals(frame)
     if len(per_window) < 2:
-        trends(pd.DataFrame(index=per_window.index))  # raises the "at least two weeks" error
+        trends(per_window.to_frame())  # raises the "at least two weeks" error, with the count
     reports = {}
     for name in frame.fields:
         table = counts(frame, name)

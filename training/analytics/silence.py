@@ -74,8 +74,9 @@ def decode_silence(
         falling = relative <= FALLING_PER_WEEK
         dropped = baseline > 0 and recent < DROP_RATIO * baseline
         verdict = CHURN_RISK if falling or dropped else HEALTHY
+        trend = "flat" if round(100 * relative, 1) == 0 else f"{100 * relative:+.1f}%/week"
         evidence = (
-            f"usage slope {100 * relative:+.1f}%/week (Theil–Sen); "
+            f"usage slope {trend} (Theil–Sen); "
             f"recent {recent:.1f} vs baseline {baseline:.1f} per week"
         )
         result.append(

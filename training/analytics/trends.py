@@ -54,9 +54,8 @@ def trends(shares: pd.DataFrame, config: TrendConfig | None = None) -> list[Tren
     if config.last_weeks is not None:
         table = table.iloc[-config.last_weeks :]
     if len(table) < 2:
-        raise ExportFormatError(
-            f"trends need at least two weeks; the export covers {len(table)} week(s)"
-        )
+        weeks = "1 week" if len(table) == 1 else f"{len(table)} weeks"
+        raise ExportFormatError(f"trends need at least two weeks; the export covers {weeks}")
     results = []
     for label in table.columns:
         series = table[label].fillna(0.0).to_numpy(dtype=float)

@@ -79,8 +79,12 @@ def test_silence_classes_from_usage_trend(tmp_path):
     usage_rows += [{"account_id": "S", "week": day[w], "active_users": 20} for w in range(8)]
     usage = load_usage(_write(tmp_path, "u.csv", usage_rows), frame)
     silent = [SilentAccount(a, 8, 8, "2026-04-20") for a in ("F", "S", "N")]
-    verdicts = {d.account_id: d.verdict for d in decode_silence(silent, usage, quiet_weeks=3)}
-    assert verdicts == {"F": CHURN_RISK, "S": HEALTHY, "N": UNKNOWN}
+    decoded = {d.account_id: d for d in decode_silence(silent, usage, quiet_weeks=3)}
+    assert {a: d.verdict for a, d in decoded.items()} == {"F": CHURN_RISK, "S": HEALTHY,
+                                                          "N": UNKNOWN}  # fmt: skip
+    # F loses 5 users a week against a median of 22.5; S's steady usage reads "flat", not +0.0 %
+    assert decoded["F"].evidence.startswith("usage slope -22.2%/week (Theil–Sen)")
+    assert decoded["S"].evidence.startswith("usage slope flat (Theil–Sen)")
 
 
 def test_active_customers_come_from_usage_per_week_and_tier(tmp_path):

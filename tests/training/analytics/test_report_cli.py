@@ -123,7 +123,8 @@ def test_a_missing_column_names_the_reports_that_need_it(
 def test_a_single_week_cannot_show_trends(tmp_path: Path) -> None:
     export = tmp_path / "tickets.csv"
     synthetic.with_ids(synthetic.steady(weeks=1)).to_csv(export, index=False)
-    assert "trends need at least two weeks" in _error("report", str(export))
+    message = _error("report", str(export))
+    assert "trends need at least two weeks; the export covers 1 week" in message
 
 
 def test_an_empty_export_is_a_clear_error(tmp_path: Path) -> None:
