@@ -13,6 +13,7 @@ queue are never shown the same ticket. A correction goes to the `feedback` table
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,31 +67,45 @@ def _suggested(field: str, below: float) -> ColumnElement[bool]:
     return sa.and_(sa.not_(sa.func.coalesce(needs_review(field), False)), _margin(field) < below)
 
 
-def _candidates(
-    field: str, agent: str, now: datetime, order: str, limit: int, suggest_margin: float
-) -> sa.Select[Any]:
-    corrected = _corrected(field)
+def _open(field: str, agent: str, now: datetime) -> list[ColumnElement[bool]]:
+    """Not corrected yet, and not under another agent's live claim."""
     claimed = sa.exists().where(
         (claims_table.c.ticket_id == _log.c.ticket_id)
         & (claims_table.c.field == field)
         & (claims_table.c.expires_at > now)
         & (claims_table.c.agent != agent)
     )
+    return [~_corrected(field), ~claimed]
+
+
+def _columns(suggested: bool) -> list[Any]:
+    return [
+        _log.c.ticket_id,
+        _log.c.labels,
+        _log.c.account_id,
+        _log.c.received_at,
+        sa.literal(suggested).label("suggested"),
+    ]
+
+
+def _flagged(field: str, agent: str, now: datetime, order: str, limit: int) -> sa.Select[Any]:
     confidence = _log.c.labels[(field, "confidence")].as_float()
-    flagged = needs_review(field)
-    # Flagged tickets first, in the order asked for; then the suggestions, smallest margin first.
-    within = sa.case((flagged, confidence if order == "uncertain" else -_log.c.id))
+    # "newest" walks the primary key backwards and stops at `limit`: no sort of the whole log.
+    ordering = confidence.asc() if order == "uncertain" else _log.c.id.desc()
     return (
-        sa.select(
-            _log.c.ticket_id,
-            _log.c.labels,
-            _log.c.account_id,
-            _log.c.received_at,
-            sa.case((flagged, False), else_=True).label("suggested"),
-            _margin(field).label("margin"),
-        )
-        .where(flagged | _suggested(field, suggest_margin), ~corrected, ~claimed)
-        .order_by(sa.case((flagged, 0), else_=1), within, _margin(field), _log.c.id.desc())
+        sa.select(*_columns(False), _margin(field).label("margin"))
+        .where(needs_review(field), *_open(field, agent, now))
+        .order_by(ordering, _log.c.id.desc())
+        .limit(limit)
+    )
+
+
+def _suggestions(field: str, agent: str, now: datetime, limit: int, below: float) -> sa.Select[Any]:
+    margin = _margin(field)
+    return (
+        sa.select(*_columns(True), margin.label("margin"))
+        .where(_suggested(field, below), *_open(field, agent, now))
+        .order_by(margin.asc(), _log.c.id.desc())
         .limit(limit)
     )
 
@@ -128,9 +143,30 @@ def next_item(
     claim of theirs is offered again), then the suggested ones."""
     now = now or datetime.now(UTC)
     until = now + timedelta(minutes=claim_minutes)
-    query = _candidates(field, agent, now, order, 50 + len(skip), suggest_margin)
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
+    limit = 50 + len(skip)
+    # The suggestions (a scan of the log by margin) are read only once no flagged ticket is left.
+    for query in (
+        _flagged(field, agent, now, order, limit),
+        _suggestions(field, agent, now, limit, suggest_margin),
+    ):
+        with engine.connect() as connection:
+            rows = connection.execute(query).all()
+        item = _claim_first(engine, rows, field, agent, skip, now, until)
+        if item is not None:
+            return item
+    return None
+
+
+def _claim_first(
+    engine: Engine,
+    rows: Sequence[Any],
+    field: str,
+    agent: str,
+    skip: frozenset[str],
+    now: datetime,
+    until: datetime,
+) -> ReviewItem | None:
+    """The first of `rows` (not skipped) that `agent` can claim, claimed; or None."""
     seen: set[str] = set()
     for ticket_id, labels, account_id, received_at, suggested, margin in rows:
         if ticket_id in skip or ticket_id in seen:

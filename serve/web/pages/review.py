@@ -40,7 +40,8 @@ async def review(
         skip=skipped,
     )
     left = await asyncio.to_thread(queue.remaining, log, field)
-    suggested = await asyncio.to_thread(queue.suggested_remaining, log, field)
+    # Counting the suggestions scans the log by margin: only once they are what is shown.
+    suggested = await asyncio.to_thread(queue.suggested_remaining, log, field) if not left else 0
     labels: list[str] = []
     current = service.holder.current
     if current is not None and field in current.bundle.manifest.fields:

@@ -88,9 +88,15 @@ def test_review_page_marks_suggested_tickets_after_the_flagged_ones(web_settings
         sign_in(client, "ana", "agent-pw")
         first = client.get("/review").text
         assert 'data-ticket="T-1"' in first and 'id="suggested"' not in first
-        assert "1 ticket(s) wait for a person, then 1 suggested" in first
+        assert "1 ticket(s) wait for a person, then the suggested ones" in first
         second = client.get("/review?skip=T-1").text
         assert 'data-ticket="T-2"' in second and 'id="suggested"' in second
+        assert "1 ticket(s) wait for a person, then the suggested ones" in second
+        # T-1 labelled: what is left are suggestions, counted
+        csrf = second.split('name="csrf" value="')[1].split('"')[0]
+        form = {"ticket_id": "T-1", "field": "category", "label": "billing", "csrf": csrf}
+        assert client.post("/review", data=form, follow_redirects=False).status_code == 303
+        assert "0 ticket(s) wait for a person; 1 suggested" in client.get("/review").text
         assert "0.03 ahead of the second-best" in second
         assert "Nothing to review" in client.get("/review?skip=T-1,T-2").text
 
