@@ -127,6 +127,10 @@ class ExcludedPrototypes(_Strict):
     vectors: list[list[float]]
     """Unit-length mean embedding of each class in `labels` (only kept when some class is
     excluded, so a bundle without thin classes carries none)."""
+    novelty_floor: float | None = None
+    """Cosine to the nearest row of `vectors` below which a ticket is far from every label
+    (`ticketlens discover --model`); zero-/few-shot bundles keep their refined prototypes here
+    with no excluded class. None: not measured."""
 
 
 class Manifest(_Strict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import yaml
@@ -50,11 +50,18 @@ class Cluster:
     """ISO week (YYYY-Www) → tickets, for tickets with a creation date."""
     accounts: int
     name: str
+    flagged: int | None = None
+    """With a model: its tickets the model is unsure of or finds far from every label."""
+
+    @property
+    def weeks(self) -> int:
+        """ISO weeks with at least one of its tickets."""
+        return sum(1 for n in self.weekly.values() if n)
 
     @property
     def persistent(self) -> bool:
         """Seen in at least two weeks: a topic, not one incident's burst."""
-        return sum(1 for n in self.weekly.values() if n) >= 2
+        return self.weeks >= 2
 
 
 @dataclass(frozen=True)
@@ -65,14 +72,24 @@ class Discovery:
     noise: int
 
 
+def cluster_size(n: int, config: DiscoverConfig) -> int:
+    """The smallest cluster among `n` tickets."""
+    return config.min_cluster_size or max(5, n // 100)
+
+
+def tickets_needed(n: int, config: DiscoverConfig) -> int:
+    """How many tickets clustering `n` of them needs (more than `n`: too few)."""
+    return max(MIN_TICKETS, 2 * cluster_size(n, config))
+
+
 def cluster_vectors(vectors: np.ndarray, config: DiscoverConfig) -> np.ndarray:
     """HDBSCAN cluster ids (-1: noise) of the rows of `vectors`."""
     n = len(vectors)
-    size = config.min_cluster_size or max(5, n // 100)
-    if n < max(MIN_TICKETS, 2 * size):
+    size = cluster_size(n, config)
+    if n < tickets_needed(n, config):
         raise TicketlensError(
             f"{n} tickets are too few to cluster: discovery needs at least "
-            f"{max(MIN_TICKETS, 2 * size)} (a cluster holds at least {size}; lower it with "
+            f"{tickets_needed(n, config)} (a cluster holds at least {size}; lower it with "
             "--min-cluster-size)"
         )
     dims = min(config.dimensions, vectors.shape[1], n - 1)
@@ -149,6 +166,30 @@ def discover(
         )
     clusters.sort(key=lambda c: -c.size)
     return Discovery(clusters=clusters, labels=labels, noise=int((labels < 0).sum()))
+
+
+CANDIDATE_SHARE = 0.5
+
+
+def candidate_clusters(
+    discovery: Discovery, flagged: np.ndarray, share: float = CANDIDATE_SHARE
+) -> list[Cluster]:
+    """Candidate new categories: the clusters of which at least `share` of the tickets are
+    `flagged` (training.coldstart.novelty's candidates) and that were seen in two weeks or more,
+    each with its flagged count.
+
+    The whole export is clustered and flagged tickets are counted per cluster, rather than the
+    flagged tickets clustered alone: HDBSCAN never returns its root as a cluster, so a week
+    whose flagged tickets are one new topic plus strays would find nothing (or split the topic
+    by its filler words); the known topics around it give the hierarchy its shape.
+    """
+    flagged = np.asarray(flagged, dtype=bool)
+    found = []
+    for cluster in discovery.clusters:
+        count = int(flagged[discovery.labels == cluster.id].sum())
+        if cluster.persistent and count >= share * cluster.size:
+            found.append(replace(cluster, flagged=count))
+    return found
 
 
 def draft_taxonomy(discovery: Discovery, field: str = "category") -> str:

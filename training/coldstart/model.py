@@ -21,6 +21,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from classifier.bundle.manifest import (
     CategoryMetrics,
     EmbeddingModelRecord,
+    ExcludedPrototypes,
     FieldManifest,
     Manifest,
     TrainingData,
@@ -31,6 +32,7 @@ from classifier.errors import TicketlensError
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
 from classifier.text import prepare_text
+from training.coldstart.novelty import prototype_record
 from training.coldstart.prototypes import (
     confident_rows,
     description_prototypes,
@@ -76,6 +78,18 @@ def _head(C: float) -> LogisticRegression:
     return LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
 
 
+@dataclass(frozen=True)
+class FieldFit:
+    head: LogisticRegression
+    pseudo: np.ndarray
+    """The refined prototypes' label index per row."""
+    used: int
+    """Pseudo-labeled rows the head was fitted on."""
+    prototypes: ExcludedPrototypes
+    """The refined prototypes and the novelty floor of the matched rows (training.coldstart
+    .novelty), kept in the field's manifest for `discover --model`."""
+
+
 def fit_field(
     prototypes: np.ndarray,
     labels: Sequence[str],
@@ -87,6 +101,18 @@ def fit_field(
 
     `known` maps a row of `vectors` to the index of its label (the few-shot labels).
     """
+    fitted = fit_field_detail(prototypes, labels, vectors, known, config)
+    return fitted.head, fitted.pseudo, fitted.used
+
+
+def fit_field_detail(
+    prototypes: np.ndarray,
+    labels: Sequence[str],
+    vectors: np.ndarray,
+    known: dict[int, int],
+    config: ColdStartConfig,
+) -> FieldFit:
+    """`fit_field` with the refined prototypes and their novelty floor."""
     seeds = None
     if known:
         seeds = np.zeros_like(prototypes)
@@ -112,11 +138,19 @@ def fit_field(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         head.fit(X.astype(np.float32), y, sample_weight=weight)
-    return head, pseudo, int(chosen.sum())
+    own = pseudo.copy()
+    own[known_rows] = [known[r] for r in known_rows]
+    matched = own == pseudo
+    record = prototype_record(labels, refined, vectors[matched], own[matched])
+    return FieldFit(head, pseudo, int(chosen.sum()), record)
 
 
 def _field_manifest(
-    head: LogisticRegression, vectors: np.ndarray, reference: np.ndarray, config: ColdStartConfig
+    head: LogisticRegression,
+    vectors: np.ndarray,
+    reference: np.ndarray,
+    config: ColdStartConfig,
+    prototypes: ExcludedPrototypes | None = None,
 ) -> FieldManifest:
     classes = [str(c) for c in head.classes_]
     predicted = head.predict(vectors.astype(np.float32)) if len(vectors) else np.array([])
@@ -144,6 +178,7 @@ def _field_manifest(
             for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
         },
         training_shares={c: 100.0 * shares[c] / total for c in classes},
+        prototypes=prototypes,
     )
 
 
@@ -190,12 +225,13 @@ class ColdStartModel:
                         )
                     known[row] = index[label]
             any_labels = any_labels or bool(known)
-            head, pseudo, used = fit_field(prototypes, labels, vectors, known, config)
+            fitted = fit_field_detail(prototypes, labels, vectors, known, config)
+            head, pseudo, used = fitted.head, fitted.pseudo, fitted.used
             reference = np.asarray(labels, dtype=object)[pseudo]
             for row, j in known.items():
                 reference[row] = labels[j]
             heads[name] = head
-            fields[name] = _field_manifest(head, vectors, reference, config)
+            fields[name] = _field_manifest(head, vectors, reference, config, fitted.prototypes)
             agreement = fields[name].cv_accuracy
             reports[name] = FieldReport(len(known), used, agreement)
         created = datetime.now(UTC)

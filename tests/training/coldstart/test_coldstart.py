@@ -12,7 +12,7 @@ from classifier.records import Ticket
 from tests.conftest import _FEATURES, _WORDS, make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
 from training.cli import coldstart as cli_coldstart
-from training.cli import coldstart_explore, root
+from training.cli import coldstart_discover, coldstart_explore, root
 from training.coldstart import ColdStartModel, DiscoverConfig, discover, draft_taxonomy, select
 from training.io.taxonomy import Taxonomy, load_taxonomy
 from training.labeling.local import label_export
@@ -33,13 +33,14 @@ def unlabeled(tickets: list[Ticket]) -> list[Ticket]:
 @pytest.fixture(autouse=True)
 def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_coldstart, "make_embedder", lambda *a, **k: HashingEmbedder())
-    monkeypatch.setattr(coldstart_explore, "make_embedder", lambda *a, **k: HashingEmbedder())
+    monkeypatch.setattr(coldstart_discover, "make_embedder", lambda *a, **k: HashingEmbedder())
 
     def load(path: Path, cache_dir: Path | None) -> TicketClassifier:
         return TicketClassifier(load_bundle(path), HashingEmbedder())
 
     monkeypatch.setattr(cli_coldstart, "_load_model", load)
     monkeypatch.setattr(coldstart_explore, "_load_model", load)
+    monkeypatch.setattr(coldstart_discover, "_load_model", load)
 
 
 def _train_zero_shot(export: Path, taxonomy: Path, models: Path) -> None:
@@ -188,12 +189,6 @@ def test_cold_start_path_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #13: the badge tickets are predicted 'refund' at 0.51-0.60 confidence with "
-    "needs_review false (the zero-shot review threshold sits lower), so discover --model, which "
-    "clusters only needs_review tickets, never sees them; it needs a novelty signal",
-)
 def test_discover_with_a_model_lists_a_topic_the_taxonomy_lacks(tmp_path: Path) -> None:
     """The model knows refund and vpn; badge tickets, spread over three weeks, have no entry:
     discovery among the model's low-confidence tickets must surface them as a candidate."""
