@@ -33,7 +33,7 @@ R = TypeVar("R")
 
 
 class PresetName(StrEnum):
-    """The column presets of `training.io.columns.PRESETS` (a test keeps the two equal)."""
+    """The column presets of `training.io.presets.PRESETS` (a test keeps the two equal)."""
 
     ZENDESK = "zendesk"
     FRESHDESK = "freshdesk"

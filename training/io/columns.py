@@ -1,7 +1,8 @@
-"""Map a helpdesk export's columns onto `Ticket`: presets, detection, overrides, conversion.
+"""Map a helpdesk export's columns onto `Ticket` fields: detection, overrides, mapping files.
 
-Row numbers in errors are 1-based data record numbers: the first ticket in the file is row 1
-(in a CSV that is the line after the header).
+Presets and the generic header names live in `training.io.presets`; turning a chunk into tickets
+through the mapping is `training.io.tickets`. Row numbers in errors are 1-based data record
+numbers: the first ticket in the file is row 1 (in a CSV that is the line after the header).
 """
 
 from __future__ import annotations
@@ -9,151 +10,28 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import pandas as pd
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from classifier.errors import ExportFormatError
-from classifier.records import MetadataValue, Ticket
-from training.io.dates import ORDERS, parse_dates
+from training.io.dates import ORDERS
+from training.io.presets import GENERIC, GENERIC_METADATA, PRESETS, Preset
 
 logger = logging.getLogger(__name__)
-_TICKETS = TypeAdapter(list[Ticket])
 
 TicketField = Literal["id", "subject", "body", "text", "created_at", "account_id"]
 TICKET_FIELDS: tuple[str, ...] = get_args(TicketField)
 DEFAULT_LABEL_FIELDS = ("category", "feature")
-NUMERIC_METADATA = frozenset(
-    {"csat", "resolution_hours", "resolution_minutes", "resolution_seconds"}
-)
-
-# Header names recognised without a preset, best first; matched ignoring case, spaces, _ and -.
-_GENERIC: dict[str, tuple[str, ...]] = {
-    "id": ("ticket_id", "id", "issue key", "ticket number", "case number", "issue id"),
-    "subject": ("subject", "title", "summary"),
-    "body": ("body", "description", "message", "content"),
-    "text": ("text", "ticket text"),
-    "created_at": ("created_at", "created", "created time", "created date", "date"),
-    "account_id": (
-        "account_id", "account", "customer_id", "customer", "organization", "organizations",
-        "organization_id", "company", "company name", "company_id", "requester_id",
-    ),
-}  # fmt: skip
-_GENERIC_METADATA: dict[str, tuple[str, ...]] = {
-    "tier": ("tier", "plan", "customer tier"),
-    "channel": ("channel", "source", "via"),
-    "csat": ("csat", "satisfaction score", "satisfaction rating"),
-    "resolution_hours": ("resolution_hours", "resolution time (in hrs)", "resolution time (hours)"),
-    "resolution_minutes": (
-        "resolution_minutes",
-        "full resolution time in minutes",
-        "resolution time (minutes)",
-    ),
-    "resolution_seconds": ("resolution_seconds", "resolution time (seconds)"),
-    "solved_at": ("solved_at", "solved at", "resolved_at", "resolved at", "resolved"),
-    "priority": ("priority",),
-    "status": ("status",),
-    # Escalated or not (yes/no, true/false) or a support level (1/L1/Tier 1 is not escalated).
-    "escalation": (
-        "escalation", "escalated", "escalation level", "is escalated", "level", "tier level",
-        "support level",
-    ),
-}  # fmt: skip
-
-
-class Preset(BaseModel):
-    """Header names of one helpdesk's export, best first per field; exact names win."""
-
-    model_config = ConfigDict(frozen=True)
-
-    columns: dict[str, tuple[str, ...]]
-    metadata: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    date_format: str | None = None
-    """strftime format of the export's dates, tried first (cells it misses are parsed as usual)."""
-
-
-PRESETS: dict[str, Preset] = {
-    # Zendesk CSV export (Reporting > Export) and the Tickets API / JSON export. The CSV export
-    # has no Description column, so CSV-only exports classify on the subject alone.
-    "zendesk": Preset(
-        columns={
-            "id": ("Id", "id"),
-            "subject": ("Subject", "subject"),
-            "body": ("Description", "description"),
-            "created_at": ("Created at", "created_at"),
-            "account_id": ("Organization", "organization_id", "Requester id", "requester_id"),
-        },
-        metadata={
-            "type": ("Ticket type", "type"),
-            "priority": ("Priority", "priority"),
-            "status": ("Status", "status"),
-            "channel": ("Via", "via.channel"),  # API "via" is an object; JSONL flattens it
-            "group": ("Group",),
-            "csat": ("Satisfaction Score", "satisfaction_rating.score"),
-            "resolution_minutes": ("Full resolution time in minutes",),
-            "solved_at": ("Solved at", "solved_at"),
-        },
-    ),
-    # Freshdesk "Export tickets" CSV. "Description" only appears when ticked in the export
-    # dialog; "Resolution time (in hrs)" is a best guess at that column's exact title.
-    "freshdesk": Preset(
-        columns={
-            "id": ("Ticket ID", "Ticket Id", "id"),
-            "subject": ("Subject", "subject"),
-            "body": ("Description", "description_text", "description"),
-            "created_at": ("Created time", "created_at"),
-            "account_id": ("Company Name", "company_id", "Contact ID", "requester_id"),
-        },
-        metadata={
-            "type": ("Type", "type"),
-            "priority": ("Priority", "priority"),
-            "status": ("Status", "status"),
-            "channel": ("Source", "source"),
-            "group": ("Group",),
-            "resolution_hours": ("Resolution time (in hrs)",),
-            "solved_at": ("Resolved time", "resolved_at"),
-        },
-    ),
-    # Jira Service Management CSV export. Custom fields are exported as "Custom field (Name)";
-    # the Organizations, Request Type and Satisfaction titles below are best guesses.
-    "jira": Preset(
-        columns={
-            "id": ("Issue key",),
-            "subject": ("Summary",),
-            "body": ("Description",),
-            "created_at": ("Created",),
-            "account_id": ("Custom field (Organizations)", "Organizations", "Reporter"),
-        },
-        metadata={
-            "type": ("Issue Type",),
-            "request_type": ("Custom field (Customer Request Type)", "Custom field (Request Type)"),
-            "priority": ("Priority",),
-            "status": ("Status",),
-            "csat": ("Custom field (Satisfaction)", "Satisfaction"),
-            "solved_at": ("Resolved",),
-            # Jira has no built-in escalation field; custom ones export as "Custom field (…)".
-            "escalation": (
-                "Custom field (Escalated)",
-                "Custom field (Escalation)",
-                "Custom field (Escalation level)",
-                "Custom field (Support level)",
-            ),
-        },
-        date_format="%d/%b/%y %I:%M %p",  # Jira's default: 05/Mar/24 2:22 PM
-    ),
-}
 
 
 def _norm(name: str) -> str:
@@ -361,9 +239,9 @@ def _detect(
             continue
         if field == "body" and chosen.get("text"):
             continue
-        chosen[field] = finder.find(preset.columns.get(field, ()) + _GENERIC[field])
+        chosen[field] = finder.find(preset.columns.get(field, ()) + GENERIC[field])
     if need_text and not any(chosen.get(name) for name in ("subject", "body", "text")):
-        names = "/".join(dict.fromkeys(_GENERIC["subject"] + _GENERIC["body"] + _GENERIC["text"]))
+        names = "/".join(dict.fromkeys(GENERIC["subject"] + GENERIC["body"] + GENERIC["text"]))
         raise ExportFormatError(
             f"no text column: expected one of {names}; found: {_listing(columns)}", file=source
         )
@@ -386,8 +264,8 @@ def _detect(
         metadata = {key: finder.require(col, "metadata") for key, col in wanted.metadata.items()}
     else:
         metadata = {}
-        for key in dict.fromkeys([*preset.metadata, *_GENERIC_METADATA]):
-            candidates = preset.metadata.get(key, ()) + _GENERIC_METADATA.get(key, ())
+        for key in dict.fromkeys([*preset.metadata, *GENERIC_METADATA]):
+            candidates = preset.metadata.get(key, ()) + GENERIC_METADATA.get(key, ())
             column = finder.find(candidates)
             if column is not None:
                 metadata[key] = column
@@ -414,85 +292,3 @@ def load_mapping_file(path: str | Path) -> dict[str, Any]:
         return _Overrides.model_validate(raw or {}).model_dump(exclude_unset=True)
     except ValidationError as exc:
         raise ExportFormatError(f"invalid column mapping: {_first_error(exc)}", file=path) from exc
-
-
-def _cells(frame: pd.DataFrame, column: str | None) -> pd.Series:
-    """Stripped strings of one column; an absent column (or no mapping) reads as empty."""
-    if column is None or column not in frame.columns:
-        return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].fillna("").astype(str).str.strip()
-
-
-def _datetimes(
-    cells: pd.Series, *, source: str, first_row: int, column: str, date_format: str | None
-) -> list[Any]:
-    parsed = parse_dates(
-        cells, source=source, first_row=first_row, column=column, date_format=date_format
-    )
-    naive: list[Any] = parsed.dt.tz_localize(None).to_numpy("datetime64[us]").tolist()
-    return [None if stamp is None else stamp.replace(tzinfo=UTC) for stamp in naive]
-
-
-def _metadata_values(key: str, cells: pd.Series) -> list[MetadataValue]:
-    if key not in NUMERIC_METADATA:
-        return [cell or None for cell in cells.tolist()]
-    numbers = pd.to_numeric(cells, errors="coerce").tolist()
-    return [
-        float(number) if number == number else (cell or None)
-        for cell, number in zip(cells.tolist(), numbers, strict=True)
-    ]
-
-
-def tickets_from_frame(
-    frame: pd.DataFrame, mapping: ColumnMapping, *, source: str, first_row: int
-) -> list[Ticket]:
-    """Turn one chunk of an export (all cells str, "" when missing) into tickets.
-
-    `first_row` is the 1-based data record number of the chunk's first row; it names rows in
-    errors and generated ids (`row-17`) when the export has no id column. Empty label and
-    metadata cells are left out; csat and resolution_hours become floats when numeric.
-    """
-    if mapping.id is None:
-        ids = [f"row-{row}" for row in range(first_row, first_row + len(frame))]
-    else:
-        ids = _cells(frame, mapping.id).tolist()
-        if "" in ids:
-            row = first_row + ids.index("")
-            raise ExportFormatError("empty ticket id", file=source, row=row, field=mapping.id)
-    created: list[Any] = [None] * len(frame)
-    if mapping.created_at is not None:
-        cells = _cells(frame, mapping.created_at)
-        created = _datetimes(
-            cells,
-            source=source,
-            first_row=first_row,
-            column=mapping.created_at,
-            date_format=mapping.date_format,
-        )
-    accounts = [cell or None for cell in _cells(frame, mapping.account_id).tolist()]
-    labels = [_cells(frame, column).tolist() for column in mapping.labels.values()]
-    metadata = [_metadata_values(k, _cells(frame, c)) for k, c in mapping.metadata.items()]
-    records = [
-        {
-            "id": ticket_id,
-            "subject": subject,
-            "body": body,
-            "created_at": created_at,
-            "account_id": account_id,
-            "labels": {f: v for f, v in zip(mapping.labels, label_row, strict=True) if v},
-            "metadata": {
-                k: v for k, v in zip(mapping.metadata, meta_row, strict=True) if v is not None
-            },
-        }
-        for ticket_id, subject, body, created_at, account_id, label_row, meta_row in zip(
-            ids,
-            _cells(frame, mapping.subject).tolist(),
-            _cells(frame, mapping.body or mapping.text).tolist(),
-            created,
-            accounts,
-            zip(*labels, strict=True) if labels else [()] * len(frame),
-            zip(*metadata, strict=True) if metadata else [()] * len(frame),
-            strict=True,
-        )
-    ]
-    return _TICKETS.validate_python(records)

@@ -9,10 +9,11 @@ from typing import Any
 import pandas as pd
 
 from classifier.records import Ticket
-from training.io.columns import ColumnMapping, detect_mapping, tickets_from_frame
+from training.io.columns import ColumnMapping, detect_mapping
 from training.io.dates import date_order
 from training.io.id_guard import DuplicateIdGuard
 from training.io.readers import iter_export, read_columns
+from training.io.tickets import tickets_from_frame
 
 
 def read_tickets(

@@ -16,8 +16,9 @@ import pandas as pd
 
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
-from training.io.columns import ColumnMapping, tickets_from_frame
+from training.io.columns import ColumnMapping
 from training.io.shards import InputFile
+from training.io.tickets import tickets_from_frame
 
 
 def local_input(path: Path) -> InputFile:

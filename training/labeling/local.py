@@ -34,9 +34,10 @@ import pyarrow.parquet as pq
 from classifier.errors import ExportFormatError, TicketlensError
 from classifier.predictor import TicketClassifier
 from classifier.records import NO_LABEL, Ticket
-from training.io.columns import detect_mapping, tickets_from_frame
+from training.io.columns import detect_mapping
 from training.io.id_guard import DuplicateIdGuard
 from training.io.readers import count_rows, iter_export, read_columns
+from training.io.tickets import tickets_from_frame
 from training.labeling.core import (
     is_same_job,
     job_identity,

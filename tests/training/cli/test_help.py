@@ -16,7 +16,7 @@ from training import cli
 from training.cli import analytics as cli_analytics
 from training.cli import common as cli_common
 from training.evaluation.drift import DEFAULT_THRESHOLD_PP
-from training.io.columns import PRESETS
+from training.io.presets import PRESETS
 
 COMMANDS = sorted(typer.main.get_command(cli.app).commands)  # every registered command
 HEAVY = ["torch", "sentence_transformers", "transformers", "sklearn", "pandas", "scipy", "ray"]

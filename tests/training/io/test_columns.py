@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from classifier.errors import ExportFormatError
-from training.io.columns import ColumnMapping, detect_mapping, load_mapping_file, tickets_from_frame
+from training.io.columns import ColumnMapping, detect_mapping, load_mapping_file
+from training.io.tickets import tickets_from_frame
 
 ZENDESK_CSV = [
     "Id", "Requester", "Requester id", "Subject", "Description", "Status", "Priority", "Via",

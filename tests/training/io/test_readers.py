@@ -12,9 +12,10 @@ import pytest
 
 from classifier.errors import ExportFormatError
 from classifier.records import Ticket
-from training.io.columns import detect_mapping, tickets_from_frame
+from training.io.columns import detect_mapping
 from training.io.id_guard import DuplicateIdGuard
 from training.io.readers import count_rows, iter_export, read_columns
+from training.io.tickets import tickets_from_frame
 
 ROWS = [
     {
