@@ -189,22 +189,25 @@ def test_cold_start_path_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_discover_with_a_model_lists_a_topic_the_taxonomy_lacks(tmp_path: Path) -> None:
-    """The model knows refund and vpn; badge tickets, spread over three weeks, have no entry:
-    discovery among the model's low-confidence tickets must surface them as a candidate."""
+def _known_and_new(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The planted export over three weeks and four accounts (`export`), the same without its
+    badge tickets (`known`), and a zero-shot bundle trained on `known` from a taxonomy that
+    lists only refund and vpn."""
     from datetime import datetime, timedelta
 
     import yaml
 
     start = datetime(2026, 3, 2)
-    tickets = [
-        t.model_copy(update={"created_at": start + timedelta(days=7 * (i % 3))})
-        for i, t in enumerate(_planted())
-    ]
     frame = pd.DataFrame(
         [
-            {"id": t.id, "subject": t.subject, "body": t.body, "created_at": t.created_at}
-            for t in tickets
+            {
+                "id": t.id,
+                "subject": t.subject,
+                "body": t.body,
+                "created_at": start + timedelta(days=7 * (i % 3)),
+                "account_id": f"acct-{i % 4}",
+            }
+            for i, t in enumerate(_planted())
         ]
     )
     export = tmp_path / "export.csv"
@@ -216,22 +219,48 @@ def test_discover_with_a_model_lists_a_topic_the_taxonomy_lacks(tmp_path: Path) 
     known_export = tmp_path / "known.csv"
     frame[~frame["id"].str.startswith("badge")].to_csv(known_export, index=False)
     _train_zero_shot(known_export, taxonomy, models)
-    page = tmp_path / "new.html"
-    result = runner.invoke(
-        root.app,
-        [
-            "discover",
-            str(export),
-            "--model",
-            str(models / "zs"),
-            "--min-cluster-size",
-            "10",
-            "--html",
-            str(page),
-        ],
-    )
+    return export, known_export, models / "zs"
+
+
+def _discover(export: Path, model: Path, *extra: str) -> str:
+    args = ["discover", str(export), "--model", str(model), "--min-cluster-size", "10"]
+    result = runner.invoke(root.app, [*args, *extra])
     assert result.exit_code == 0, result.output
-    assert "candidate new categories" in result.output
-    assert "badge" in result.output
+    return result.output
+
+
+def test_discover_with_a_model_lists_a_topic_the_taxonomy_lacks(tmp_path: Path) -> None:
+    """The model knows refund and vpn; badge tickets, spread over three weeks, have no entry:
+    the tickets the novelty signal flags (far from both labels) must surface as a candidate."""
+    import json
+
+    export, _, model = _known_and_new(tmp_path)
+    page, found = tmp_path / "new.html", tmp_path / "discover.json"
+    output = _discover(export, model, "--html", str(page), "--json", str(found))
+    assert "candidate new categories" in output
+    assert "badge" in output
     html = page.read_text()
     assert "candidate new category" in html and "badge-" in html
+    payload = json.loads(found.read_text())
+    [candidate] = payload["candidate_new_categories"]
+    assert (candidate["size"], candidate["weeks"], candidate["accounts"]) == (30, 3, 4)
+    assert "badge" in candidate["terms"][:3]
+    assert candidate["example_ids"] and all(
+        i.startswith("badge-") for i in candidate["example_ids"]
+    )
+    assert len(payload["clusters"]) == 3
+    assert "far from every label" in payload["novelty"]
+
+
+def test_discover_with_a_model_lists_no_candidate_on_a_taxonomy_only_export(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    _, known_export, model = _known_and_new(tmp_path)
+    found = tmp_path / "discover.json"
+    output = _discover(known_export, model, "--json", str(found))
+    assert "no candidate new categories" in output
+    payload = json.loads(found.read_text())
+    assert payload["candidate_new_categories"] == []
+    assert len(payload["clusters"]) == 2
