@@ -375,12 +375,19 @@ def report_command(
     json_output: JsonOption = False,
     html: HtmlOption = None,
     wide: WideOption = False,
+    candidates: Annotated[
+        Path | None,
+        typer.Option(help="`discover --model --json` file: list its candidate new categories."),
+    ] = None,
 ) -> None:
     """Weekly shares, spikes vs floods, slow drift, silence, service levels and the roadmap."""
     from training.analytics import ReportConfig, SpikeConfig
     from training.analytics.report import build_report
+    from training.coldstart.candidates import read_candidates
     from training.reports.html import write_page
     from training.reports.sections import report_sections
+
+    found_candidates = read_candidates(candidates) if candidates is not None else None
 
     frame = _load_current(
         export,
@@ -415,13 +422,25 @@ def report_command(
     )
     report = build_report(frame, config)
     if html is not None:
+        from training.reports.candidate_sections import candidates_section
+
         name = export if "://" in export else Path(export).name
-        write_page(html, f"ticketlens report: {name}", report_sections(report))
+        sections = report_sections(report)
+        if found_candidates is not None:
+            sections.append(candidates_section(found_candidates, str(candidates)))
+        write_page(html, f"ticketlens report: {name}", sections)
     if json_output:
-        _emit_json(report.to_dict())
+        payload = report.to_dict()
+        if found_candidates is not None:
+            payload["candidate_new_categories"] = [c.__dict__ for c in found_candidates.candidates]
+        _emit_json(payload)
         return
     for table in report_tables(report, wide) + readings_tables(report.readings):
         _show(table, wide)
+    if found_candidates is not None:
+        from training.cli.coldstart_discover import candidates_table
+
+        _show(candidates_table(found_candidates), wide)
     if report.readings.usage is not None and report.readings.usage.unknown_rows:
         found = report.readings.usage
         console.print(

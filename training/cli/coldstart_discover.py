@@ -25,6 +25,7 @@ from training.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from training.coldstart.candidates import CandidateFile
     from training.coldstart.discover import Cluster
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>ticketlens discover</title>
@@ -63,6 +64,22 @@ def _table(title: str, clusters: list[Cluster], flagged: bool) -> Table:
             str(c.accounts),
             escape(", ".join(c.terms[:6])),
         )
+    return table
+
+
+def candidates_table(found: CandidateFile) -> Table:
+    """`report --candidates`: the candidate new categories of a `discover --json` file."""
+    from training.reports.candidate_sections import HEADERS, candidate_rows
+
+    table = Table(title=f"candidate new categories ({found.source}, discover --model)")
+    for column in HEADERS:
+        table.add_column(
+            column, justify="right" if column in ("tickets", "weeks", "accounts") else "left"
+        )
+    for row in candidate_rows(found):
+        table.add_row(*(escape(str(cell)) for cell in row))
+    if not found.candidates:
+        table.caption = "none: every topic of that export is one the model knows"
     return table
 
 

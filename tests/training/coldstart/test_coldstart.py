@@ -264,3 +264,23 @@ def test_discover_with_a_model_lists_no_candidate_on_a_taxonomy_only_export(
     payload = json.loads(found.read_text())
     assert payload["candidate_new_categories"] == []
     assert len(payload["clusters"]) == 2
+
+
+def test_report_lists_the_candidates_of_a_discover_json_file(tmp_path: Path) -> None:
+    from tests import ROOT
+
+    export, _, model = _known_and_new(tmp_path)
+    found = tmp_path / "discover.json"
+    _discover(export, model, "--json", str(found))
+    page = tmp_path / "report.html"
+    sample = ROOT / "data" / "sample_tickets.csv"
+    args = ["report", str(sample), "--candidates", str(found), "--html", str(page), "--wide"]
+    result = runner.invoke(root.app, args)
+    assert result.exit_code == 0, result.output
+    assert "candidate new categories" in result.stdout and "badge-" in result.stdout
+    html = page.read_text()
+    assert "<h2>Candidate new categories</h2>" in html and "badge-" in html
+    topics_only = tmp_path / "topics.json"
+    topics_only.write_text(found.read_text().replace('"candidate_new_categories": [', '"x": ['))
+    refused = runner.invoke(root.app, ["report", str(sample), "--candidates", str(topics_only)])
+    assert refused.exit_code == 2 and "--model" in refused.output
