@@ -159,14 +159,16 @@ def discover_command(
     signal, flagged = None, None
     if classifier is not None:
         predictions = classifier.predict(kept)
-        for name, proba in classifier.predict_proba(kept).items():
-            classes = classifier.manifest.fields[name].classes
-            duplicates += [(name, a, b, s) for a, b, s in overlapping_labels(proba, classes)]
         uncertain = np.asarray(
             [any(f.needs_review for f in p.fields.values()) for p in predictions], dtype=bool
         )
         found_novelty = novelty(np.asarray(vectors), uncertain, references_of(classifier.bundle))
         signal, flagged = found_novelty.signal, found_novelty.candidates
+        # A ticket far from every label, torn between two, says nothing about their overlap.
+        for name, proba in classifier.predict_proba(kept).items():
+            classes = classifier.manifest.fields[name].classes
+            near = proba[~found_novelty.far]
+            duplicates += [(name, a, b, s) for a, b, s in overlapping_labels(near, classes)]
         console.print(f"novelty: {signal}")
     found = discover(
         kept, texts, np.asarray(vectors), DiscoverConfig(min_cluster_size=min_cluster_size)

@@ -13,6 +13,7 @@ from tests.conftest import _FEATURES, _WORDS, make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
 from training.cli import coldstart as cli_coldstart
 from training.cli import coldstart_discover, coldstart_explore, root
+from training.cli import train as cli_train
 from training.coldstart import ColdStartModel, DiscoverConfig, discover, draft_taxonomy, select
 from training.io.taxonomy import Taxonomy, load_taxonomy
 from training.labeling.local import label_export
@@ -33,6 +34,7 @@ def unlabeled(tickets: list[Ticket]) -> list[Ticket]:
 @pytest.fixture(autouse=True)
 def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_coldstart, "make_embedder", lambda *a, **k: HashingEmbedder())
+    monkeypatch.setattr(cli_train, "make_embedder", lambda *a, **k: HashingEmbedder())
     monkeypatch.setattr(coldstart_discover, "make_embedder", lambda *a, **k: HashingEmbedder())
 
     def load(path: Path, cache_dir: Path | None) -> TicketClassifier:
@@ -239,6 +241,7 @@ def test_discover_with_a_model_lists_a_topic_the_taxonomy_lacks(tmp_path: Path) 
     output = _discover(export, model, "--html", str(page), "--json", str(found))
     assert "candidate new categories" in output
     assert "badge" in output
+    assert "possible duplicates" not in output  # badge tickets torn between refund and vpn
     html = page.read_text()
     assert "candidate new category" in html and "badge-" in html
     payload = json.loads(found.read_text())
@@ -284,3 +287,22 @@ def test_report_lists_the_candidates_of_a_discover_json_file(tmp_path: Path) -> 
     topics_only.write_text(found.read_text().replace('"candidate_new_categories": [', '"x": ['))
     refused = runner.invoke(root.app, ["report", str(sample), "--candidates", str(topics_only)])
     assert refused.exit_code == 2 and "--model" in refused.output
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_discover_with_an_ordinary_bundle_uses_its_similar_index_or_says_confidence_only(
+    tmp_path: Path, index: bool
+) -> None:
+    export, known_export, _ = _known_and_new(tmp_path)
+    labeled = pd.read_csv(known_export, dtype=str)
+    labeled["category"] = labeled["id"].str.split("-").str[0]
+    labeled.to_csv(known_export, index=False)
+    args = ["train", str(known_export), "--models-dir", str(tmp_path / "m"), "--name", "lr"]
+    result = runner.invoke(root.app, [*args, *(["--similar-index"] if index else [])])
+    assert result.exit_code == 0, result.output
+    output = _discover(export, tmp_path / "m" / "lr")
+    if index:
+        assert "similar index" in output
+        assert "badge" in output.split("candidate new categories")[1]
+    else:
+        assert "confidence only" in output
