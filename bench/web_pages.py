@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.docs_section import write_section  # noqa: E402
 from bench.serve_load import _free_port, _level, _wait_ready  # noqa: E402
-from classifier.predlog import PredictionStore, prediction_rows, predictions_table  # noqa: E402
+from classifier.predlog import PredictionStore, Timeouts, prediction_rows, predictions_table  # noqa: E402
 from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -81,19 +81,25 @@ FEATURES = {
 SPIKE_WEEK, SPIKE_CATEGORY, SPIKE_SHARE = 40, "data_privacy", 0.08
 
 
-def _entry(label: str, confidence: float, review: bool) -> dict[str, Any]:
-    return {
+def _entry(
+    label: str, confidence: float, review: bool, top: list[tuple[str, float]] | None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
         "label": label,
         "confidence": confidence,
         "needs_review": review,
         "review_reason": "low_confidence" if review else None,
     }
+    if top is not None:
+        entry["top"] = [{"label": name, "confidence": value} for name, value in top]
+    return entry
 
 
-def _check_row_format() -> None:
-    """The generated rows must have the keys `prediction_rows` (what the service logs) writes."""
+def _log_format() -> bool:
+    """Whether the log stores each field's top three; checks that the generated rows have the
+    keys `prediction_rows` (what the service logs) writes."""
     ticket = Ticket(id="T-1", subject="s", body="b", account_id="A")
-    top = [LabelScore(label="billing", confidence=0.4)]
+    top = [LabelScore(label="billing", confidence=0.4), LabelScore(label="api", confidence=0.3)]
     fields = {
         f: FieldPrediction(label="billing", confidence=0.4, top=top, needs_review=True)
         for f in ("category", "feature")
@@ -101,13 +107,18 @@ def _check_row_format() -> None:
     real = prediction_rows(
         [ticket], [Prediction(ticket_id="T-1", model_version="v", fields=fields)], START
     )[0]
-    ours = next(_rows(10, seed=1))[0]
+    stores_top = "top" in real["labels"]["category"]
+    ours = next(_rows(10, seed=1, top=stores_top))[0]
     assert real.keys() == ours.keys(), (real.keys(), ours.keys())
-    assert real["labels"]["category"].keys() == ours["labels"]["category"].keys()
+    real_entry, our_entry = real["labels"]["category"], ours["labels"]["category"]
+    assert real_entry.keys() == our_entry.keys(), (real_entry.keys(), our_entry.keys())
+    if stores_top:
+        assert real_entry["top"][0].keys() == our_entry["top"][0].keys()
+    return stores_top
 
 
-def _rows(count: int, seed: int = 0) -> Iterator[list[dict[str, Any]]]:
-    """`count` log rows in time order, in chunks of CHUNK."""
+def _rows(count: int, seed: int = 0, top: bool = True) -> Iterator[list[dict[str, Any]]]:
+    """`count` log rows in time order, in chunks of CHUNK (with each field's top three)."""
     rng = np.random.default_rng(seed)
     growth = 1 + 0.25 * np.arange(WEEKS) / WEEKS
     season = 1 + 0.1 * np.sin(np.arange(WEEKS) / WEEKS * 2 * np.pi)
@@ -130,9 +141,16 @@ def _rows(count: int, seed: int = 0) -> Iterator[list[dict[str, Any]]]:
             chosen[spike] = names.index(SPIKE_CATEGORY)
         review = rng.random(count) < 0.05
         confidence = np.where(
-            review, rng.uniform(0.25, 0.5, count), rng.uniform(0.55, 0.99, count)
+            review, rng.uniform(0.25, 0.5, count), rng.uniform(0.5, 0.99, count)
         ).round(4)
-        labels[name] = (names, chosen, review, confidence)
+        second = np.minimum((1 - confidence) * rng.uniform(0.3, 0.95, count), confidence - 1e-3)
+        third = np.minimum((1 - confidence - second) * rng.uniform(0.3, 0.9, count), second)
+        step = rng.integers(1, len(names), count)  # the runners-up: two other labels
+        runners = (
+            (chosen + step) % len(names),
+            (chosen + step % (len(names) - 1) + 1) % len(names),
+        )
+        labels[name] = (names, chosen, review, confidence, runners, second.round(4), third.round(4))
     no_created = rng.random(count) < 0.03  # some helpdesks send no creation time
     delay = rng.uniform(1, 120, count)
     for start in range(0, count, CHUNK):
@@ -149,8 +167,21 @@ def _rows(count: int, seed: int = 0) -> Iterator[list[dict[str, Any]]]:
                     "account_id": f"ACC-{int(account[i]):04d}",
                     "text_sha256": hashlib.sha256(ticket_id.encode()).hexdigest(),
                     "labels": {
-                        name: _entry(names[chosen[i]], float(confidence[i]), bool(review[i]))
-                        for name, (names, chosen, review, confidence) in labels.items()
+                        name: _entry(
+                            names[chosen[i]],
+                            float(confidence[i]),
+                            bool(review[i]),
+                            [
+                                (names[chosen[i]], float(confidence[i])),
+                                (names[runners[0][i]], float(second[i])),
+                                (names[runners[1][i]], float(third[i])),
+                            ]
+                            if top
+                            else None,
+                        )
+                        for name, (names, chosen, review, confidence, runners, second, third) in (
+                            labels.items()
+                        )
                     },
                 }
             )
@@ -161,14 +192,16 @@ _COLUMNS = ("ticket_id", "model_version", "received_at", "created_at", "account_
             "text_sha256", "labels")  # fmt: skip
 
 
-def fill(url: str, count: int) -> float:
+def fill(url: str, count: int, top: bool = True) -> float:
     """Create the log's tables at `url` and fill them; returns the seconds it took."""
     started = time.perf_counter()
-    store = PredictionStore(url)
+    from serve.web.tables import create_web_tables
+
+    store = PredictionStore(url, Timeouts(statement_ms=600_000))
     store.create_tables()
     engine = store.engine
     try:
-        for chunk in _rows(count):
+        for chunk in _rows(count, top=top):
             if engine.dialect.name == "postgresql":
                 raw = engine.raw_connection()
                 try:
@@ -188,6 +221,9 @@ def fill(url: str, count: int) -> float:
             else:
                 with engine.begin() as connection:
                     connection.execute(predictions_table.insert(), chunk)
+        # The pages' tables and the log's time indexes, as the service creates them at start-up
+        # (here without its statement timeout: on a full log the index build takes seconds).
+        create_web_tables(engine)
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(sa.text("ANALYZE predictions"))
@@ -205,6 +241,7 @@ class PageTiming:
     ms: list[float]
     statuses: set[int]
     slowest_sql: tuple[float, str, Any] = (0.0, "", None)
+    errors: list[str] = field(default_factory=list)
 
     def pct(self, q: float) -> float:
         return float(np.percentile(self.ms, q)) if self.ms else float("nan")
@@ -235,17 +272,19 @@ class _SqlRecorder:
 
 
 def _settings(url: str, model_link: Path, journal: Path, token: str, timeout_ms: int) -> Any:
+    from pydantic import SecretStr
+
     from serve.settings import Settings, WebUser
 
     return Settings(
-        api_token=token,
+        api_token=SecretStr(token),
         db_statement_timeout_ms=timeout_ms,
         model_path=model_link,
         db_url=url,
         journal_path=journal,
         watch_interval_s=0,
         alert_interval_s=0,  # the hourly detector run would compete with the timed pages
-        web_users={"ada": WebUser(role="admin", password=PASSWORD)},
+        web_users={"ada": WebUser(role="admin", password=SecretStr(PASSWORD))},
     )
 
 
@@ -272,7 +311,17 @@ def _signed_in(url: str, model_link: Path, journal: Path, timeout_ms: int) -> It
     from tests.serve.web.conftest import sign_in
 
     settings = _settings(url, model_link, journal, TEST_TOKEN, timeout_ms)
-    with TestClient(create_app(settings, loader=fake_loader)) as client:
+    app = create_app(settings, loader=fake_loader)
+    app.state.bench_errors = []
+
+    async def record(_request: Any, exc: Exception) -> Any:
+        from starlette.responses import PlainTextResponse
+
+        app.state.bench_errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
+    app.add_exception_handler(Exception, record)
+    with TestClient(app, raise_server_exceptions=False) as client:  # a failed query: HTTP 500
         wait_ready(client, tries=1000)
         sign_in(client, "ada", PASSWORD)
         yield client
@@ -284,7 +333,10 @@ def default_timeout_statuses(url: str, model_link: Path, journal: Path) -> dict[
 
     default = Settings.model_fields["db_statement_timeout_ms"].default
     with _signed_in(url, model_link, journal, default) as client:
-        return {name: client.get(path).status_code for name, path in _pages()}
+        statuses = {name: client.get(path).status_code for name, path in _pages()}
+        errors = sorted(set(client.app.state.bench_errors))
+    print(f"default statement timeout: {statuses} {errors}", flush=True)
+    return statuses
 
 
 def time_pages(
@@ -317,6 +369,8 @@ def time_pages(
                 timing.statuses.add(client.get(path).status_code)
                 timing.ms.append(1000 * (time.perf_counter() - sent))
             recorder.on = False
+            timing.errors = sorted(set(client.app.state.bench_errors))
+            client.app.state.bench_errors.clear()
             if recorder.statements:
                 timing.slowest_sql = max(recorder.statements, key=lambda s: s[0])
             results.append(timing)
@@ -471,6 +525,7 @@ def _section(
     timeout_ms: int,
     load: list[LoadRound],
     uptimes: tuple[str, str],
+    stores_top: bool,
 ) -> str:
     lines = [
         f"Measured with `{command}` on {os.cpu_count()} CPU cores shared with other jobs "
@@ -479,8 +534,10 @@ def _section(
         f"The log: {rows:,} predictions over {WEEKS} weeks, 8 categories and 8 features with a "
         f"skew, {ACCOUNTS:,} accounts (20 gone quiet for the last 6 weeks), ~5 % needs_review "
         f"per field, a cross-account `{SPIKE_CATEGORY}` spike in week {SPIKE_WEEK}; rows as "
-        "`classifier.predlog.prediction_rows` writes them (the log keeps no top-3 and no "
-        "tier/channel columns, and no aggregate tables: the pages GROUP BY the log itself). "
+        "`classifier.predlog.prediction_rows` writes them ("
+        + ("with" if stores_top else "without")
+        + " each field's top three in the labels JSON; the log has no tier/channel columns and "
+        "no aggregate tables: the pages GROUP BY the log itself). "
         "Filled in "
         + ", ".join(f"{db} {s:.0f} s" for db, s in fills.items())
         + " (SQLite: SQLAlchemy executemany, PostgreSQL: COPY, then ANALYZE; 50,000 rows per "
@@ -501,6 +558,9 @@ def _section(
             f"{','.join(map(str, sorted(t.statuses)))} | {t.pct(50):.0f} | {t.pct(95):.0f} | "
             f"{met} | {t.slowest_sql[0]:.0f} |"
         )
+    for t in pages:
+        if t.errors:
+            lines += ["", f"{t.database} / {t.page} answered 500: " + "; ".join(t.errors)]
     if probes:
         refused = [name for name, status in probes.items() if status != 200]
         lines += ["", "With the default `db_statement_timeout_ms` (500 ms, which also bounds log "
@@ -556,8 +616,8 @@ def main() -> None:
     parser.add_argument(
         "--page-budget",
         type=float,
-        default=25.0,
-        help="seconds per page after which fewer requests are timed (at least 5)",
+        default=15.0,
+        help="seconds per page after which fewer requests are timed (at least 3)",
     )
     parser.add_argument("--load-seconds", type=float, default=5.0, help="seconds per load round")
     parser.add_argument("--load-rounds", type=int, default=3, help="rounds per setting")
@@ -574,12 +634,14 @@ def main() -> None:
         parser.error("--rows in [1000, 5000000], --repeats in [1, 100]")
     os.environ["HF_HUB_OFFLINE"] = "1"
     command = "python bench/web_pages.py " + shlex.join(sys.argv[1:])
-    _check_row_format()
+    stores_top = _log_format()
     uptime_before = _uptime()
     with tempfile.TemporaryDirectory(prefix="ticketlens-web-bench-") as scratch_name:
         scratch = Path(scratch_name)
         model_link = _train_bundle(scratch / "models")
-        databases = [("SQLite", f"sqlite:///{scratch / 'log.db'}", None)]
+        databases: list[tuple[str, str, str | None]] = [
+            ("SQLite", f"sqlite:///{scratch / 'log.db'}", None)
+        ]
         if not args.skip_postgres and (made := _pg_schema()) is not None:
             databases.append(("PostgreSQL", made[1], made[0]))
         fills: dict[str, float] = {}
@@ -588,12 +650,11 @@ def main() -> None:
         probes: dict[str, int] = {}
         try:
             for database, url, _ in databases:
-                fills[database] = fill(url, args.rows)
+                fills[database] = fill(url, args.rows, stores_top)
                 print(f"{database}: {args.rows} rows in {fills[database]:.0f} s", flush=True)
                 journal = scratch / f"{database}.journal"
                 if database == "PostgreSQL":
                     probes = default_timeout_statuses(url, model_link, journal)
-                    print(f"default statement timeout: {probes}", flush=True)
                 timings = time_pages(database, url, model_link, journal, args.repeats,
                                      args.page_budget, args.timeout_ms)  # fmt: skip
                 pages += timings
@@ -618,6 +679,7 @@ def main() -> None:
         args.timeout_ms,
         load,
         (uptime_before, _uptime()),
+        stores_top,
     )
     print(section)
     if not args.no_write:
