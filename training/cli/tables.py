@@ -16,8 +16,9 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from training.analytics import AnalyticsReport
-    from training.evaluation.drift import FieldDrift, LabelShift
+    from training.evaluation.drift import FieldDrift
     from training.evaluation.metrics import FieldEvaluation
+    from training.evaluation.shares import LabelShift
 
 MARK = "!"
 FLAG_STYLE = "bold red"

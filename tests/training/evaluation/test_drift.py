@@ -18,7 +18,8 @@ from tests.conftest import make_tickets
 from tests.fakes import HashingEmbedder
 from training import cli
 from training.analytics import frame_from_table
-from training.evaluation.drift import P_VALUE_NOTE, compare_shares, field_drift
+from training.evaluation.drift import P_VALUE_NOTE, field_drift
+from training.evaluation.shares import compare_shares
 from training.fit.train import TrainConfig, train
 
 runner = CliRunner()
