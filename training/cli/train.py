@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from classifier.embedders.base import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL
 from classifier.errors import TicketlensError
@@ -29,6 +28,7 @@ from training.cli.common import (
     make_static_embedder,
     mapping_overrides,
 )
+from training.cli.cv_tables import cv_tables
 from training.cli.mapping import DateFormatOption, EncodingOption
 from training.cli.scale_out import (
     AddressOption,
@@ -37,9 +37,6 @@ from training.cli.scale_out import (
     ray_embedder,
     use_ray,
 )
-
-if TYPE_CHECKING:
-    from classifier.bundle.manifest import FieldManifest, Manifest
 
 
 class Mode(StrEnum):
@@ -54,76 +51,6 @@ class Features(StrEnum):
 
     HYBRID = "hybrid"
     EMBEDDING = "embedding"
-
-
-WEAK_F1 = 0.6
-"""Classes under this cross-validated F1 are listed after the table, with why."""
-FEW_TICKETS = 20
-
-
-def _why_weak(support: int, confusion: tuple[str, int] | None) -> str:
-    reasons = [f"only {support} training tickets"] if support < FEW_TICKETS else []
-    if confusion is not None:
-        reasons.append(f"confused with {confusion[0]} ({confusion[1]} of {support})")
-    return "; ".join(reasons) or "low precision: other classes are predicted as it"
-
-
-def _weak_table(
-    name: str, entry: FieldManifest, confusions: dict[str, tuple[str, int]]
-) -> Table | None:
-    weak = sorted((m.f1, label, m) for label, m in entry.cv_per_category.items() if m.f1 < WEAK_F1)
-    if not weak:
-        return None
-    table = Table(title=f"{name}: weak classes (cross-validated F1 under {WEAK_F1})")
-    for column in ("label", "F1", "support", "why"):
-        table.add_column(column, justify="right" if column in ("F1", "support") else "left")
-    for f1, label, metrics in weak:
-        why = _why_weak(metrics.support, confusions.get(label))
-        table.add_row(escape(label), f"{f1:.3f}", str(metrics.support), escape(why))
-    return table
-
-
-def _cv_table(
-    manifest: Manifest, confusions: dict[str, dict[str, tuple[str, int]]] | None = None
-) -> list[Table]:
-    """Per field, the cross-validated table, then its weak classes (confusions when known)."""
-    tables = []
-    for name, entry in manifest.fields.items():
-        table = Table(
-            title=f"{name}: cross-validated ({entry.rows_trained} tickets, "
-            f"accuracy {entry.cv_accuracy:.3f}, macro-F1 {entry.cv_macro_f1:.3f})"
-        )
-        columns = ["label", "precision", "recall", "F1", "support"]
-        # P@thr: precision of the predictions at or above the category's own threshold;
-        # coverage: the share of its predictions that clear it (not sent to review).
-        if entry.class_thresholds:
-            columns += ["threshold", "P@thr", "coverage"]
-        for column in columns:
-            label_column = column == "label"
-            table.add_column(
-                column, justify="left" if label_column else "right", no_wrap=label_column
-            )
-        for label, metrics in entry.cv_per_category.items():
-            cells = [
-                escape(label),
-                f"{metrics.precision:.3f}",
-                f"{metrics.recall:.3f}",
-                f"{metrics.f1:.3f}",
-                str(metrics.support),
-            ]
-            chosen = entry.class_thresholds.get(label)
-            if chosen is not None:
-                cells += (
-                    [f"{chosen.threshold:.3f}", f"{chosen.precision:.3f}", f"{chosen.coverage:.3f}"]
-                    if chosen.reached
-                    else ["[red]unreachable[/]", f"{chosen.precision:.3f}", "0 (all reviewed)"]
-                )
-            table.add_row(*cells)
-        tables.append(table)
-        weak = _weak_table(name, entry, (confusions or {}).get(name, {}))
-        if weak is not None:
-            tables.append(weak)
-    return tables
 
 
 @friendly_errors
@@ -306,7 +233,7 @@ def train_command(
         result = train(
             tickets, embedder, config, models_dir=models_dir, source=str(export), progress=progress
         )
-    for table in _cv_table(result.manifest, result.confusions):
+    for table in cv_tables(result.manifest, result.confusions):
         console.print(table)
     console.print(
         f"bundle [bold]{escape(result.manifest.name)}[/] saved to "
@@ -336,7 +263,7 @@ def info_command(
     console.print(
         f"trained on {manifest.training_data.rows} rows of {manifest.training_data.source}"
     )
-    for table in _cv_table(manifest):
+    for table in cv_tables(manifest):
         console.print(table)
 
 

@@ -7,7 +7,7 @@ from rich.console import Console
 from sklearn.linear_model import LogisticRegression
 
 from classifier.bundle.manifest import CategoryMetrics, FieldManifest
-from training.cli.train import _weak_table
+from training.cli.cv_tables import weak_table
 from training.fit.heads import FittedHead
 from training.fit.train import top_confusions
 
@@ -40,7 +40,7 @@ def _rendered(table: object) -> str:
 def test_weak_classes_are_named_with_support_and_top_confusion() -> None:
     entry = _entry({"billing": (0.95, 400), "refund": (0.40, 8), "login": (0.55, 120)})
     confusions = {"refund": ("billing", 3), "login": ("billing", 30)}
-    text = _rendered(_weak_table("category", entry, confusions))
+    text = _rendered(weak_table("category", entry, confusions))
     assert not any(line.split()[1:2] == ["billing"] for line in text.splitlines())  # strong
     lines = [line for line in text.splitlines() if "refund" in line or "login" in line]
     assert lines[0].split()[1] == "refund"  # weakest first
@@ -50,7 +50,7 @@ def test_weak_classes_are_named_with_support_and_top_confusion() -> None:
 
 
 def test_no_weak_classes_no_table() -> None:
-    assert _weak_table("category", _entry({"a": (0.9, 50), "b": (0.8, 50)}), {}) is None
+    assert weak_table("category", _entry({"a": (0.9, 50), "b": (0.8, 50)}), {}) is None
 
 
 def test_top_confusion_is_the_most_frequent_wrong_prediction() -> None:
