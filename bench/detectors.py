@@ -314,9 +314,9 @@ Spike recall per category:
 
 ### Against the statistical limit and a surveillance baseline (issue #16)
 
-The same null worlds and the same injections (one per trial) are judged by two more detectors,
-on the same table of distinct accounts per category-week and the same tested weeks (from index
-{spike_config.min_history}):
+The same null worlds and the same injections (one per trial) are judged by the oracle, two
+diagnostics and a surveillance baseline, on the same table of distinct accounts per
+category-week and the same tested weeks (from index {spike_config.min_history}):
 
 - **oracle**: knows each cell-week's true expected accounts μ in the null world (exact in a
   shuffled world: an account filing n tickets that week shows in a category unless none of its n
@@ -350,7 +350,8 @@ worlds; the last column is the share of those weeks with at least one.
 {method_rows}
 
 Target: recall within 0.03 of the oracle's at every volume with ≤ 1 false alarm per
-category-year, and not below the GLM baseline.
+category-year, and not below the GLM baseline. Differences are paired over the same {args.trials}
+injections, ± one standard error; "below" is read on the point estimate, however small.
 
 {verdicts}
 
