@@ -98,5 +98,15 @@ class Prediction(BaseModel):
         }
 
     def to_log_labels(self) -> dict[str, dict[str, Any]]:
-        """What the prediction log stores per field (everything but the top three)."""
-        return {name: field.model_dump(exclude={"top"}) for name, field in self.fields.items()}
+        """What the prediction log stores per field: everything but the top three, plus its
+        `margin` (best minus second-best confidence, 4 decimals; None with one label), which the
+        review queue's suggestions need (+36 bytes a row for two fields, the top three +396)."""
+        return {
+            name: {
+                **field.model_dump(exclude={"top"}),
+                "margin": round(field.top[0].confidence - field.top[1].confidence, 4)
+                if len(field.top) >= 2
+                else None,
+            }
+            for name, field in self.fields.items()
+        }

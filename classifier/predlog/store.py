@@ -1,7 +1,8 @@
 """The serving side of the prediction log: predictions and agents' corrections written.
 
 Inserts of predictions are idempotent on (ticket_id, model_version): a helpdesk retrying a webhook
-is stored, and counted, once.
+is stored, and counted, once; the pages' aggregates (`aggregates`) take the new rows in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from classifier.predlog.aggregates import update_aggregates
+from classifier.predlog.backfill import backfill
 from classifier.predlog.schema import (
     PredictionLogError,
     Timeouts,
@@ -63,7 +66,8 @@ def _prediction_row(ticket: Ticket, prediction: Prediction, received: datetime) 
 
 def _insert_ignoring_duplicates(
     connection: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]
-) -> int:
+) -> list[dict[str, Any]]:
+    """Insert `rows`, skipping those whose `keys` are stored; returns the new ones with their id."""
     dialect = connection.dialect.name
     if dialect in ("postgresql", "sqlite"):
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -71,15 +75,17 @@ def _insert_ignoring_duplicates(
             insert(table)
             .values(rows)
             .on_conflict_do_nothing(index_elements=keys)
-            .returning(table.c.id)  # rowcount is not reliable across drivers; RETURNING is
+            .returning(table.c.id, *(table.c[k] for k in keys))  # rowcount is not reliable
         )
-        return len(connection.execute(statement).all())
-    inserted = 0  # other dialects: one row at a time, a duplicate is an IntegrityError
+        by_key = {tuple(row[k] for k in keys): row for row in rows}
+        return [{**by_key[tuple(new)], "id": key} for key, *new in connection.execute(statement)]
+    inserted = []  # other dialects: one row at a time, a duplicate is an IntegrityError
     for row in rows:
         try:
             with connection.begin_nested():
-                connection.execute(table.insert().values(row))
-            inserted += 1
+                result = connection.execute(table.insert().values(row))
+            key = result.inserted_primary_key
+            inserted.append({**row, "id": key[0] if key else None})
         except sa.exc.IntegrityError:
             continue
     return inserted
@@ -93,9 +99,12 @@ class PredictionStore:
         self.engine = make_engine(url, timeouts)
 
     def create_tables(self) -> None:
-        """Create the tables that do not exist yet (never alters existing ones)."""
+        """Create the tables that do not exist yet (never alters existing ones), and fill the
+        pages' aggregates from a log that predates them."""
         try:
             metadata.create_all(self.engine)
+            with self.engine.begin() as connection:
+                backfill(connection)
         except sa.exc.OperationalError as exc:
             raise PredictionLogError(
                 f"cannot open the database ({exc.orig})", file=safe_url(self.url)
@@ -126,9 +135,11 @@ class PredictionStore:
         # Two tickets with one id: keep the first, as a retry would.
         unique = list({(r["ticket_id"], r["model_version"]): r for r in reversed(rows)}.values())
         with self.engine.begin() as connection:
-            return _insert_ignoring_duplicates(
+            stored = _insert_ignoring_duplicates(
                 connection, predictions_table, unique, ["ticket_id", "model_version"]
             )
+            update_aggregates(connection, stored)  # same transaction: counted iff stored
+            return len(stored)
 
     def record_feedback(
         self,

@@ -1,9 +1,12 @@
-"""What the pages show, computed in the database: weekly counts GROUP BY week and label.
+"""What the pages show, read from the prediction log's weekly aggregates.
 
-Only aggregates leave the database (weeks × labels, never one row per ticket), so the pages cost
-the same with a thousand logged predictions as with a million. Weeks start on Monday (UTC) and
-are spelled `YYYY-MM-DD`; a ticket's time is its own `created_at`, else when it was received.
-Works on SQLite and PostgreSQL (the two dialects the prediction log supports).
+The counts are kept up to date as rows are written (`classifier.predlog.aggregates`), so a page
+reads weeks × labels (× accounts for the spike detector), never one row per ticket, and costs
+about the same with a thousand logged predictions as with a million. Weeks start on Monday (UTC)
+and are spelled `YYYY-MM-DD`; a ticket's time is its own `created_at`, else when it was
+received. A week range selects whole weeks: those starting from the Monday of `since` up to the
+Monday of `until`. Only the links behind the numbers (`cell_tickets`) read the log itself, newest
+first by its primary key and bounded. Works on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,33 +21,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from classifier.predlog import feedback_table, predictions_table
+from classifier.predlog import (
+    account_totals,
+    feedback_table,
+    label_of,
+    predictions_table,
+    ticket_time,
+    weekly_accounts,
+    weekly_cell_accounts,
+    weekly_cells,
+    weekly_totals,
+)
+from classifier.records import NO_LABEL
 
 _log = predictions_table
-NO_LABEL = "(none)"
-
-
-def ticket_time() -> ColumnElement[Any]:
-    return sa.func.coalesce(_log.c.created_at, _log.c.received_at)
-
-
-def week_of(dialect: str) -> ColumnElement[Any]:
-    """SQL for the Monday (UTC) starting a ticket's week, as 'YYYY-MM-DD'."""
-    when = ticket_time()
-    if dialect == "postgresql":
-        utc = sa.func.timezone("UTC", when)
-        return sa.func.to_char(sa.func.date_trunc("week", utc), "YYYY-MM-DD")
-    # SQLite: the Sunday ending the week (today if Sunday), then back to its Monday.
-    return sa.func.date(when, "weekday 0", "-6 days")
-
-
-def label_of(field_name: str) -> ColumnElement[Any]:
-    return sa.func.coalesce(_log.c.labels[(field_name, "label")].as_string(), NO_LABEL)
-
-
-def needs_review(field_name: str) -> ColumnElement[Any]:
-    flag: ColumnElement[Any] = _log.c.labels[(field_name, "needs_review")].as_boolean()
-    return flag
 
 
 def _in_range(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
@@ -91,62 +81,78 @@ def _all_weeks(first: str, last: str) -> list[str]:
     return [(start + timedelta(days=7 * i)).isoformat() for i in range((end - start).days // 7 + 1)]
 
 
+def _weeks(column: ColumnElement[Any], since: date | None, until: date | None) -> list[Any]:
+    """Whole-week range conditions on a `week` column."""
+    conditions = []
+    if since is not None:
+        conditions.append(column >= (since - timedelta(days=since.weekday())).isoformat())
+    if until is not None:
+        conditions.append(column <= (until - timedelta(days=until.weekday())).isoformat())
+    return conditions
+
+
 def weekly_table(
     engine: Engine, field_name: str, since: date | None = None, until: date | None = None
 ) -> WeeklyTable:
     """Weekly tickets, distinct accounts and busiest-account tickets per label of `field_name`."""
-    week = week_of(engine.dialect.name).label("week")
-    label = label_of(field_name).label("label")
-    where = _in_range(since, until)
-    per_account = (
-        sa.select(week, label, _log.c.account_id, sa.func.count().label("n"))
-        .where(*where)
-        .group_by(week, label, _log.c.account_id)
-        .subquery()
+    cells, shares, totals, people = (
+        weekly_cells.c,
+        weekly_cell_accounts.c,
+        weekly_totals.c,
+        weekly_accounts.c,
     )
-    cells = sa.select(
-        per_account.c.week,
-        per_account.c.label,
-        sa.func.sum(per_account.c.n),
-        sa.func.count(per_account.c.account_id),
-        sa.func.max(sa.case((per_account.c.account_id.is_not(None), per_account.c.n), else_=0)),
-    ).group_by(per_account.c.week, per_account.c.label)
-    totals = (
-        sa.select(
-            week,
-            sa.func.count(),
-            sa.func.count(sa.distinct(_log.c.account_id)),
-            sa.func.sum(sa.case((needs_review(field_name), 1), else_=0)),
-        )
-        .where(*where)
-        .group_by(week)
+    cell_rows = sa.select(cells.week, cells.label, cells.tickets, cells.needs_review).where(
+        cells.field == field_name, *_weeks(cells.week, since, until)
+    )
+    account_rows = (
+        sa.select(shares.week, shares.label, sa.func.count(), sa.func.max(shares.tickets))
+        .where(shares.field == field_name, *_weeks(shares.week, since, until))
+        .group_by(shares.week, shares.label)
+    )
+    total_rows = sa.select(totals.week, totals.tickets).where(*_weeks(totals.week, since, until))
+    people_rows = (
+        sa.select(people.week, sa.func.count())
+        .where(*_weeks(people.week, since, until))
+        .group_by(people.week)
     )
     with engine.connect() as connection:
-        rows = connection.execute(cells).all()
-        total_rows = connection.execute(totals).all()
-    if not rows:
+        week_totals = {str(w): int(n) for w, n in connection.execute(total_rows)}
+        found = connection.execute(cell_rows).all()
+        by_account = connection.execute(account_rows).all()
+        week_people = {str(w): int(n) for w, n in connection.execute(people_rows)}
+    if not week_totals:
         empty = np.zeros((0, 0), dtype=np.int64)
         return WeeklyTable(field_name, [], [], empty, empty, empty)
-    weeks = _all_weeks(min(str(r[0]) for r in rows), max(str(r[0]) for r in rows))
-    labels = sorted({str(r[1]) for r in rows}, key=lambda v: (v == NO_LABEL, v))
-    w_at, l_at = {w: i for i, w in enumerate(weeks)}, {v: i for i, v in enumerate(labels)}
-    shape = (len(weeks), len(labels))
+    weeks = _all_weeks(min(week_totals), max(week_totals))
+    # Rows logged without this field count under its "(none)": the week's tickets not in a cell.
+    counted: dict[str, int] = {}
+    for w, _v, n, _r in found:
+        counted[str(w)] = counted.get(str(w), 0) + int(n)
+    unlabeled = {w: n - counted.get(w, 0) for w, n in week_totals.items()}
+    labels = {str(r[1]) for r in found} | ({NO_LABEL} if any(unlabeled.values()) else set())
+    ordered = sorted(labels, key=lambda v: (v == NO_LABEL, v))
+    w_at, l_at = {w: i for i, w in enumerate(weeks)}, {v: i for i, v in enumerate(ordered)}
+    shape = (len(weeks), len(ordered))
     tickets, accounts, top = (np.zeros(shape, dtype=np.int64) for _ in range(3))
-    for w, v, n, a, t in rows:
-        i, j = w_at[str(w)], l_at[str(v)]
-        tickets[i, j], accounts[i, j], top[i, j] = int(n), int(a), int(t or 0)
-    by_week = {str(r[0]): r for r in total_rows}
-    blank = (None, 0, 0, 0)
+    review = np.zeros(len(weeks), dtype=np.int64)
+    for w, v, n, r in found:
+        tickets[w_at[str(w)], l_at[str(v)]] = int(n)
+        review[w_at[str(w)]] += int(r)
+    for w, n in unlabeled.items():
+        if n > 0:
+            tickets[w_at[w], l_at[NO_LABEL]] += n
+    for w, v, a, t in by_account:
+        accounts[w_at[str(w)], l_at[str(v)]], top[w_at[str(w)], l_at[str(v)]] = int(a), int(t or 0)
     return WeeklyTable(
         field_name,
         weeks,
-        labels,
+        ordered,
         tickets,
         accounts,
         top,
-        week_tickets=[int(by_week.get(w, blank)[1]) for w in weeks],
-        week_accounts=[int(by_week.get(w, blank)[2]) for w in weeks],
-        week_review=[int(by_week.get(w, blank)[3] or 0) for w in weeks],
+        week_tickets=[week_totals.get(w, 0) for w in weeks],
+        week_accounts=[week_people.get(w, 0) for w in weeks],
+        week_review=[int(n) for n in review],
     )
 
 
@@ -213,20 +219,17 @@ def silent_accounts(
 ) -> list[tuple[str, int, str]]:
     """Accounts with at least `min_tickets` logged tickets and none in the latest `quiet_weeks`
     weeks of the log: (account, tickets, last ticket's date), the longest-quiet first."""
-    when = ticket_time()
+    seen = account_totals.c
     with engine.connect() as connection:
-        latest = connection.execute(sa.select(sa.func.max(when))).scalar_one()
+        latest = connection.execute(sa.select(sa.func.max(weekly_totals.c.last_at))).scalar_one()
         if latest is None:
             return []
         latest = latest if isinstance(latest, datetime) else datetime.fromisoformat(str(latest))
         cutoff = latest - timedelta(weeks=quiet_weeks)
-        last = sa.func.max(when)
         query = (
-            sa.select(_log.c.account_id, sa.func.count(), last)
-            .where(_log.c.account_id.is_not(None))
-            .group_by(_log.c.account_id)
-            .having(sa.and_(sa.func.count() >= min_tickets, last < cutoff))
-            .order_by(last)
+            sa.select(seen.account_id, seen.tickets, seen.last_at)
+            .where(seen.tickets >= min_tickets, seen.last_at < cutoff)
+            .order_by(seen.last_at, seen.account_id)
             .limit(50)
         )
         rows = connection.execute(query).all()
@@ -254,15 +257,20 @@ def cell_tickets(
 
 def label_counts(engine: Engine, field_name: str) -> tuple[dict[str, int], int, int]:
     """Live predictions per label, how many need review, and how many corrections are stored."""
-    label = label_of(field_name)
+    cells = weekly_cells.c
+    query = (
+        sa.select(cells.label, sa.func.sum(cells.tickets), sa.func.sum(cells.needs_review))
+        .where(cells.field == field_name)
+        .group_by(cells.label)
+    )
     with engine.connect() as connection:
-        counts: dict[Any, Any] = dict(
-            connection.execute(sa.select(label, sa.func.count()).group_by(label)).all()
-        )
-        review = connection.execute(
-            sa.select(sa.func.count()).where(needs_review(field_name))
-        ).scalar_one()
+        found = connection.execute(query).all()
+        total = connection.execute(sa.select(sa.func.sum(weekly_totals.c.tickets))).scalar_one()
         fixed = connection.execute(
             sa.select(sa.func.count()).where(feedback_table.c.field == field_name)
         ).scalar_one()
-    return {str(k): int(v) for k, v in counts.items()}, int(review), int(fixed)
+    counts = {str(v): int(n) for v, n, _r in found}
+    unlabeled = int(total or 0) - sum(counts.values())  # rows logged without this field
+    if unlabeled > 0:
+        counts[NO_LABEL] = counts.get(NO_LABEL, 0) + unlabeled
+    return counts, sum(int(r or 0) for _v, _n, r in found), int(fixed)

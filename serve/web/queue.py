@@ -1,9 +1,13 @@
 """The review queue: tickets the model was unsure of, handed to one agent at a time.
 
 First the tickets the model flagged `needs_review`; after them the active-learning picks
-("suggested"): predictions it did not flag but whose two best labels, as logged in the field's
-top three, are less than `SUGGEST_MARGIN` apart, smallest margin first. A row whose log entry
-holds no top three (fewer than two labels) has no margin and is never suggested.
+("suggested"): predictions it did not flag but whose two best labels are less than
+`SUGGEST_MARGIN` apart (the field's logged `margin`, or its logged top three), smallest margin
+first. A row whose log entry holds neither (fewer than two labels) is never suggested.
+
+The queue reads `review_candidates`, which the log keeps in step with its rows (one row per
+field and ticket, the newest logged prediction's, only flagged or close ones), by its indexes;
+the log itself is read only for the few rows shown, by primary key.
 
 A ticket shown to an agent is claimed for `claim_minutes` (a row in `review_claims`, taken with
 one INSERT … ON CONFLICT DO UPDATE … WHERE the old claim expired), so two agents working the same
@@ -23,15 +27,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from classifier.predlog import PredictionStore, feedback_table, predictions_table
-from serve.web.aggregates import needs_review
+from classifier.predlog import (
+    REVIEW_MARGIN,
+    PredictionStore,
+    feedback_table,
+    predictions_table,
+    review_candidates,
+)
 from serve.web.tables import claims_table
 
 _log = predictions_table
+_queue = review_candidates
 
-SUGGEST_MARGIN = 0.1
+SUGGEST_MARGIN = REVIEW_MARGIN
 """Best-vs-second confidence gap below which an unflagged prediction is suggested for review (the
-gap coldstart's label discovery calls "close")."""
+gap coldstart's label discovery calls "close"); the log keeps candidates up to this gap only."""
 
 
 @dataclass(frozen=True)
@@ -49,28 +59,27 @@ class ReviewItem:
     """Best minus second-best logged confidence (None when the log holds no top three)."""
 
 
-def _margin(field: str) -> ColumnElement[Any]:
-    """Best minus second-best confidence from the logged top three (NULL without two entries)."""
-    best = _log.c.labels[(field, "top", 0, "confidence")].as_float()
-    second = _log.c.labels[(field, "top", 1, "confidence")].as_float()
-    margin: ColumnElement[Any] = best - second
-    return margin
+def _check(below: float) -> None:
+    if below > REVIEW_MARGIN:
+        raise ValueError(
+            f"suggest_margin {below:g}: the log keeps review candidates up to {REVIEW_MARGIN:g}"
+        )
 
 
 def _corrected(field: str) -> ColumnElement[bool]:
     return sa.exists().where(
-        (feedback_table.c.ticket_id == _log.c.ticket_id) & (feedback_table.c.field == field)
+        (feedback_table.c.ticket_id == _queue.c.ticket_id) & (feedback_table.c.field == field)
     )
 
 
-def _suggested(field: str, below: float) -> ColumnElement[bool]:
-    return sa.and_(sa.not_(sa.func.coalesce(needs_review(field), False)), _margin(field) < below)
+def _suggested(field: str, below: float) -> list[ColumnElement[bool]]:
+    return [_queue.c.field == field, ~_queue.c.flagged, _queue.c.margin < below]
 
 
 def _open(field: str, agent: str, now: datetime) -> list[ColumnElement[bool]]:
     """Not corrected yet, and not under another agent's live claim."""
     claimed = sa.exists().where(
-        (claims_table.c.ticket_id == _log.c.ticket_id)
+        (claims_table.c.ticket_id == _queue.c.ticket_id)
         & (claims_table.c.field == field)
         & (claims_table.c.expires_at > now)
         & (claims_table.c.agent != agent)
@@ -80,32 +89,33 @@ def _open(field: str, agent: str, now: datetime) -> list[ColumnElement[bool]]:
 
 def _columns(suggested: bool) -> list[Any]:
     return [
-        _log.c.ticket_id,
+        _queue.c.ticket_id,
         _log.c.labels,
         _log.c.account_id,
         _log.c.received_at,
         sa.literal(suggested).label("suggested"),
+        _queue.c.margin,
     ]
 
 
 def _flagged(field: str, agent: str, now: datetime, order: str, limit: int) -> sa.Select[Any]:
-    confidence = _log.c.labels[(field, "confidence")].as_float()
-    # "newest" walks the primary key backwards and stops at `limit`: no sort of the whole log.
-    ordering = confidence.asc() if order == "uncertain" else _log.c.id.desc()
+    # Both orders walk an index of the candidates and stop at `limit`: no sort of the log.
+    first = _queue.c.confidence.asc() if order == "uncertain" else _queue.c.log_id.desc()
     return (
-        sa.select(*_columns(False), _margin(field).label("margin"))
-        .where(needs_review(field), *_open(field, agent, now))
-        .order_by(ordering, _log.c.id.desc())
+        sa.select(*_columns(False))
+        .join_from(_queue, _log, _log.c.id == _queue.c.log_id)
+        .where(_queue.c.field == field, _queue.c.flagged, *_open(field, agent, now))
+        .order_by(first, _queue.c.log_id.desc())
         .limit(limit)
     )
 
 
 def _suggestions(field: str, agent: str, now: datetime, limit: int, below: float) -> sa.Select[Any]:
-    margin = _margin(field)
     return (
-        sa.select(*_columns(True), margin.label("margin"))
-        .where(_suggested(field, below), *_open(field, agent, now))
-        .order_by(margin.asc(), _log.c.id.desc())
+        sa.select(*_columns(True))
+        .join_from(_queue, _log, _log.c.id == _queue.c.log_id)
+        .where(*_suggested(field, below), *_open(field, agent, now))
+        .order_by(_queue.c.margin.asc(), _queue.c.log_id.desc())
         .limit(limit)
     )
 
@@ -141,10 +151,11 @@ def next_item(
 ) -> ReviewItem | None:
     """Claim and return the next ticket for `agent`, or None: flagged tickets first (a live
     claim of theirs is offered again), then the suggested ones."""
+    _check(suggest_margin)
     now = now or datetime.now(UTC)
     until = now + timedelta(minutes=claim_minutes)
     limit = 50 + len(skip)
-    # The suggestions (a scan of the log by margin) are read only once no flagged ticket is left.
+    # The suggestions are read only once no flagged ticket is left.
     for query in (
         _flagged(field, agent, now, order, limit),
         _suggestions(field, agent, now, limit, suggest_margin),
@@ -210,8 +221,8 @@ def release(engine: Engine, ticket_id: str, field: str, agent: str) -> None:
 
 def remaining(engine: Engine, field: str) -> int:
     """Flagged tickets still waiting for a person on `field`."""
-    query = sa.select(sa.func.count(sa.distinct(_log.c.ticket_id))).where(
-        needs_review(field), ~_corrected(field)
+    query = sa.select(sa.func.count()).where(
+        _queue.c.field == field, _queue.c.flagged, ~_corrected(field)
     )
     with engine.connect() as connection:
         return int(connection.execute(query).scalar_one())
@@ -219,8 +230,7 @@ def remaining(engine: Engine, field: str) -> int:
 
 def suggested_remaining(engine: Engine, field: str, suggest_margin: float = SUGGEST_MARGIN) -> int:
     """Suggested (active-learning) tickets not corrected yet on `field`."""
-    query = sa.select(sa.func.count(sa.distinct(_log.c.ticket_id))).where(
-        _suggested(field, suggest_margin), ~_corrected(field)
-    )
+    _check(suggest_margin)
+    query = sa.select(sa.func.count()).where(*_suggested(field, suggest_margin), ~_corrected(field))
     with engine.connect() as connection:
         return int(connection.execute(query).scalar_one())

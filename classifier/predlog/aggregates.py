@@ -1,0 +1,277 @@
+"""What the pages read, kept up to date in the transaction that writes the log's rows.
+
+The pulse, model and review pages used to GROUP BY the whole log (JSON labels and the week of
+every row) on each request: seconds at a million rows. Instead each new log row adds to weekly
+counts here, in the same transaction (an answered ticket is a counted ticket; a duplicate the
+log skips is not counted), and the pages read these small tables:
+
+- `weekly_totals` (week): tickets, the latest ticket time;
+- `weekly_cells` (week, field, label): tickets, how many need review;
+- `weekly_cell_accounts` (week, field, label, account): tickets, so a cell's distinct accounts
+  are its rows and a one-account flood its largest;
+- `weekly_accounts` (week, account) and `account_totals` (account: tickets, last ticket);
+- `review_candidates` (field, ticket): the rows the review queue offers, flagged `needs_review`
+  or with a best-vs-second margin under `REVIEW_MARGIN`, with the log row's id.
+
+Weeks start on Monday (UTC), spelled `YYYY-MM-DD`; a ticket's time is its own `created_at`, else
+when it was received. Upserts use each dialect's INSERT … ON CONFLICT DO UPDATE (SQLite and
+PostgreSQL); other databases keep the log without aggregates. A row without an entry for a field
+is counted under that field's `(none)` by the readers (week tickets minus the field's cells).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from classifier.predlog.schema import metadata
+from classifier.records import NO_LABEL
+
+logger = logging.getLogger(__name__)
+
+REVIEW_MARGIN = 0.1
+"""Best-vs-second confidence gap below which an unflagged prediction is kept as a review
+suggestion (the gap coldstart's label discovery calls "close")."""
+
+_WEEK = sa.String(10)
+_KEY = sa.String(255)
+
+weekly_totals = sa.Table(
+    "weekly_totals",
+    metadata,
+    sa.Column("week", _WEEK, primary_key=True),
+    sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+weekly_cells = sa.Table(
+    "weekly_cells",
+    metadata,
+    sa.Column("week", _WEEK, primary_key=True),
+    sa.Column("field", _KEY, primary_key=True),
+    sa.Column("label", _KEY, primary_key=True),
+    sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("needs_review", sa.Integer, nullable=False),
+    sa.Index("ix_weekly_cells_field_week", "field", "week"),
+)
+
+weekly_cell_accounts = sa.Table(
+    "weekly_cell_accounts",
+    metadata,
+    sa.Column("field", _KEY, primary_key=True),
+    sa.Column("week", _WEEK, primary_key=True),
+    sa.Column("label", _KEY, primary_key=True),
+    sa.Column("account_id", _KEY, primary_key=True),
+    sa.Column("tickets", sa.Integer, nullable=False),
+)
+
+weekly_accounts = sa.Table(
+    "weekly_accounts",
+    metadata,
+    sa.Column("week", _WEEK, primary_key=True),
+    sa.Column("account_id", _KEY, primary_key=True),
+    sa.Column("tickets", sa.Integer, nullable=False),
+)
+
+account_totals = sa.Table(
+    "account_totals",
+    metadata,
+    sa.Column("account_id", _KEY, primary_key=True),
+    sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+review_candidates = sa.Table(
+    "review_candidates",
+    metadata,
+    sa.Column("field", _KEY, primary_key=True),
+    sa.Column("ticket_id", _KEY, primary_key=True),
+    sa.Column("log_id", sa.Integer, nullable=False),
+    sa.Column("flagged", sa.Boolean, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("margin", sa.Float, nullable=True),
+    sa.Index("ix_review_candidates_newest", "field", "flagged", "log_id"),
+    sa.Index("ix_review_candidates_confidence", "field", "flagged", "confidence"),
+    sa.Index("ix_review_candidates_margin", "field", "margin"),
+)
+
+AGGREGATE_TABLES = (
+    weekly_totals,
+    weekly_cells,
+    weekly_cell_accounts,
+    weekly_accounts,
+    account_totals,
+    review_candidates,
+)
+
+
+def week_start(when: datetime) -> str:
+    """The Monday (UTC) starting the week of `when` (naive times are UTC), as 'YYYY-MM-DD'."""
+    utc = when.astimezone(UTC) if when.tzinfo is not None else when
+    return (utc.date() - timedelta(days=utc.weekday())).isoformat()
+
+
+def entry_margin(entry: dict[str, Any]) -> float | None:
+    """Best minus second-best confidence of one logged field: its `margin`, else from a logged
+    top three; None with fewer than two labels."""
+    if entry.get("margin") is not None:
+        return float(entry["margin"])
+    top = entry.get("top") or []
+    if len(top) < 2:
+        return None
+    return float(top[0]["confidence"]) - float(top[1]["confidence"])
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Batch:
+    """One transaction's new log rows, summed per aggregate key."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, list[Any]] = {}
+        self.cells: dict[tuple[str, str, str], list[int]] = {}
+        self.cell_accounts: dict[tuple[str, str, str, str], int] = {}
+        self.accounts: dict[tuple[str, str], int] = {}
+        self.account_totals: dict[str, list[Any]] = {}
+        self.candidates: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        when = _utc(row.get("created_at") or row["received_at"])
+        week, account = week_start(when), row.get("account_id")
+        total = self.totals.setdefault(week, [0, when])
+        total[0], total[1] = total[0] + 1, max(total[1], when)
+        if account is not None:
+            self.accounts[(week, account)] = self.accounts.get((week, account), 0) + 1
+            seen = self.account_totals.setdefault(account, [0, when])
+            seen[0], seen[1] = seen[0] + 1, max(seen[1], when)
+        for field, entry in (row.get("labels") or {}).items():
+            entry = entry or {}
+            label = entry.get("label") or NO_LABEL
+            flagged = bool(entry.get("needs_review"))
+            cell = self.cells.setdefault((week, field, label), [0, 0])
+            cell[0], cell[1] = cell[0] + 1, cell[1] + flagged
+            if account is not None:
+                key = (week, field, label, account)
+                self.cell_accounts[key] = self.cell_accounts.get(key, 0) + 1
+            found = candidate(field, row["ticket_id"], row["id"], entry)
+            previous = self.candidates.get((field, row["ticket_id"]))
+            if found is not None and (previous is None or previous["log_id"] < row["id"]):
+                self.candidates[(field, row["ticket_id"])] = found  # the newest row wins
+
+
+def candidate(
+    field: str, ticket_id: str, log_id: int, entry: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The `review_candidates` row for one logged field, or None when the queue would not
+    offer it (not flagged, and no margin under `REVIEW_MARGIN`)."""
+    flagged = bool(entry.get("needs_review"))
+    margin = entry_margin(entry)
+    if not flagged and (margin is None or margin >= REVIEW_MARGIN):
+        return None
+    return {
+        "field": field,
+        "ticket_id": ticket_id,
+        "log_id": log_id,
+        "flagged": flagged,
+        "confidence": float(entry.get("confidence") or 0.0),
+        "margin": margin,
+    }
+
+
+def _upsert(
+    connection: Connection,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    *,
+    add: Sequence[str] = (),
+    latest: Sequence[str] = (),
+    replace: Sequence[str] = (),
+) -> None:
+    """Insert `rows`, or on their key add to (`add`), raise to (`latest`) or overwrite
+    (`replace`) the stored columns. Keys are sorted, so concurrent writers lock in one order."""
+    if not rows:
+        return
+    keys = [column.name for column in table.primary_key.columns]
+    rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table)
+    new = statement.excluded
+    stored = table.c
+    changes: dict[str, Any] = {c: stored[c] + new[c] for c in add}
+    changes |= {c: sa.case((new[c] > stored[c], new[c]), else_=stored[c]) for c in latest}
+    changes |= {c: new[c] for c in replace}
+    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
+
+
+_warned: set[str] = set()
+
+
+def update_aggregates(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Add new log rows (each with its log `id`) to the aggregates, in `connection`'s
+    transaction; only rows the log really stored may be passed (a skipped duplicate is not)."""
+    dialect = connection.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        if dialect not in _warned:
+            _warned.add(dialect)
+            logger.warning("no page aggregates on %s: the pages need SQLite or PostgreSQL", dialect)
+        return
+    batch = _Batch()
+    for row in rows:
+        batch.add(row)
+    _upsert(
+        connection,
+        weekly_totals,
+        [{"week": w, "tickets": n, "last_at": t} for w, (n, t) in batch.totals.items()],
+        add=["tickets"],
+        latest=["last_at"],
+    )
+    _upsert(
+        connection,
+        weekly_cells,
+        [
+            {"week": w, "field": f, "label": v, "tickets": n, "needs_review": r}
+            for (w, f, v), (n, r) in batch.cells.items()
+        ],
+        add=["tickets", "needs_review"],
+    )
+    _upsert(
+        connection,
+        weekly_cell_accounts,
+        [
+            {"week": w, "field": f, "label": v, "account_id": a, "tickets": n}
+            for (w, f, v, a), n in batch.cell_accounts.items()
+        ],
+        add=["tickets"],
+    )
+    _upsert(
+        connection,
+        weekly_accounts,
+        [{"week": w, "account_id": a, "tickets": n} for (w, a), n in batch.accounts.items()],
+        add=["tickets"],
+    )
+    _upsert(
+        connection,
+        account_totals,
+        [
+            {"account_id": a, "tickets": n, "last_at": t}
+            for a, (n, t) in batch.account_totals.items()
+        ],
+        add=["tickets"],
+        latest=["last_at"],
+    )
+    upsert_candidates(connection, list(batch.candidates.values()))
+
+
+def upsert_candidates(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store `candidate` rows; a ticket's newer log row replaces its older one."""
+    _upsert(
+        connection, review_candidates, rows, replace=["log_id", "flagged", "confidence", "margin"]
+    )
