@@ -34,7 +34,7 @@ text-align:left;vertical-align:top}li{margin:.2rem 0}</style></head><body>
 <h1>{% if candidates %}Candidate new categories{% else %}Topics{% endif %} in {{ source }}</h1>
 {% if signal %}<p>{{ signal }}</p>{% endif %}
 <p>{{ total }} tickets clustered, {{ noise }} in no cluster.{% if candidates %} A candidate new
-category is a cluster at least half flagged by the novelty signal, seen in two weeks or more.
+category is a cluster at least a third flagged by the novelty signal, seen in two weeks or more.
 {% endif %}</p>{% if candidates and not clusters %}<p>No candidate new categories in this export.
 </p>{% endif %}
 {% for c in clusters %}<h2>{{ c.name }}{% if candidates %} (candidate new category){% endif %}</h2>
@@ -126,7 +126,7 @@ def discover_command(
     """Cluster the export's tickets, name each cluster from its terms, write a draft taxonomy.
 
     With --model, tickets it sends to review or finds far from every label it knows are flagged
-    (training.coldstart.novelty); clusters mostly of flagged tickets, seen in two weeks or
+    (training.coldstart.novelty); clusters at least a third flagged, seen in two weeks or
     more, are candidate new categories, and labels it keeps confusing are listed.
     """
     import numpy as np

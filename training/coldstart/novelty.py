@@ -16,6 +16,9 @@ ticket in twenty falls under it):
 - otherwise there is nothing to measure distance to, and candidates are the `needs_review`
   tickets alone (confidence only; `discover` says so).
 
+Measured on the sample export (all-MiniLM-L6-v2, zero-shot, one category held out of the
+taxonomy at a time): 27-45 % of the held-out category's tickets fall under the floor and
+19-38 % go to review, against 5 % and 8-10 % of the known categories' tickets.
 A new topic that already made up more than about 5 % of the training export lowers the floor
 (it counts as known); train on an earlier export than the one searched to avoid that.
 Off-taxonomy tickets are often predicted confidently (a softmax must pick some label), so

@@ -74,3 +74,21 @@ def test_reading_candidates_refuses_a_file_discover_wrote_without_a_model(tmp_pa
     path.write_text("[1, 2]")
     with pytest.raises(TicketlensError, match="not a discover JSON file"):
         read_candidates(path)
+
+
+def test_a_candidate_category_is_a_cluster_a_third_flagged_and_seen_in_two_weeks() -> None:
+    from training.coldstart.discover import Cluster, Discovery, candidate_clusters
+
+    def cluster(i: int, weekly: dict[str, int]) -> Cluster:
+        return Cluster(i, 10, 25.0, [], [], [], weekly, 1, f"c{i}")
+
+    two_weeks = {"2026-W10": 5, "2026-W11": 5}
+    clusters = [cluster(0, two_weeks), cluster(1, two_weeks), cluster(2, {"2026-W10": 10})]
+    labels = np.repeat([0, 1, 2, -1], 10)
+    flagged = np.zeros(40, dtype=bool)
+    flagged[0:4] = True  # 40 % of cluster 0
+    flagged[10:12] = True  # 20 % of cluster 1
+    flagged[20:30] = True  # all of cluster 2, but one week only
+    flagged[30:40] = True  # noise
+    found = candidate_clusters(Discovery(clusters, labels, 10), flagged)
+    assert [(c.name, c.flagged) for c in found] == [("c0", 4)]
