@@ -95,9 +95,9 @@ def cluster_vectors(vectors: np.ndarray, config: DiscoverConfig) -> np.ndarray:
     dims = min(config.dimensions, vectors.shape[1], n - 1)
     reduced = PCA(n_components=dims, random_state=config.seed).fit_transform(vectors)
     reduced /= np.maximum(np.linalg.norm(reduced, axis=1, keepdims=True), 1e-12)
-    found: np.ndarray = HDBSCAN(min_cluster_size=size, min_samples=min(size, 5)).fit_predict(
-        reduced
-    )
+    found: np.ndarray = HDBSCAN(
+        min_cluster_size=size, min_samples=min(size, 5), copy=True
+    ).fit_predict(reduced)
     return found
 
 
