@@ -186,6 +186,27 @@ def candidate(
     }
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _upsert_statement(
+    dialect: str, table: sa.Table, add: Sequence[str], latest: Sequence[str], replace: Sequence[str]
+) -> Any:
+    """The INSERT … ON CONFLICT DO UPDATE for one table, built once: a statement built per
+    transaction cost more to key SQLAlchemy's compiled cache than the write itself."""
+    key = (dialect, table.name, tuple(add), tuple(latest), tuple(replace))
+    if key not in _UPSERTS:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(table)
+        new, stored = statement.excluded, table.c
+        changes: dict[str, Any] = {c: stored[c] + new[c] for c in add}
+        changes |= {c: sa.case((new[c] > stored[c], new[c]), else_=stored[c]) for c in latest}
+        changes |= {c: new[c] for c in replace}
+        keys = [column.name for column in table.primary_key.columns]
+        _UPSERTS[key] = statement.on_conflict_do_update(index_elements=keys, set_=changes)
+    return _UPSERTS[key]
+
+
 def _upsert(
     connection: Connection,
     table: sa.Table,
@@ -201,14 +222,8 @@ def _upsert(
         return
     keys = [column.name for column in table.primary_key.columns]
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table)
-    new = statement.excluded
-    stored = table.c
-    changes: dict[str, Any] = {c: stored[c] + new[c] for c in add}
-    changes |= {c: sa.case((new[c] > stored[c], new[c]), else_=stored[c]) for c in latest}
-    changes |= {c: new[c] for c in replace}
-    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
+    statement = _upsert_statement(connection.dialect.name, table, add, latest, replace)
+    connection.execute(statement, rows)
 
 
 _warned: set[str] = set()
