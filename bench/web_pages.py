@@ -96,7 +96,7 @@ def _entry(
     return entry
 
 
-def _log_format() -> bool:
+def _log_format() -> tuple[bool, list[str]]:
     """Whether the log stores each field's top three; checks that the generated rows have the
     keys `prediction_rows` (what the service logs) writes."""
     ticket = Ticket(id="T-1", subject="s", body="b", account_id="A")
@@ -115,7 +115,7 @@ def _log_format() -> bool:
     assert real_entry.keys() == our_entry.keys(), (real_entry.keys(), our_entry.keys())
     if stores_top:
         assert real_entry["top"][0].keys() == our_entry["top"][0].keys()
-    return stores_top
+    return stores_top, list(real_entry)
 
 
 def _rows(count: int, seed: int = 0, top: bool = True) -> Iterator[list[dict[str, Any]]]:
@@ -530,7 +530,7 @@ def _section(
     timeout_ms: int,
     load: list[LoadRound],
     uptimes: tuple[str, str],
-    stores_top: bool,
+    entry_keys: list[str],
     backfills: dict[str, float],
 ) -> str:
     lines = [
@@ -540,11 +540,10 @@ def _section(
         f"The log: {rows:,} predictions over {WEEKS} weeks, 8 categories and 8 features with a "
         f"skew, {ACCOUNTS:,} accounts (20 gone quiet for the last 6 weeks), ~5 % needs_review "
         f"per field, a cross-account `{SPIKE_CATEGORY}` spike in week {SPIKE_WEEK}; rows as "
-        "`classifier.predlog.prediction_rows` writes them ("
-        + ("with" if stores_top else "without")
-        + " each field's top three, with its `margin`, in the labels JSON; the log has no "
-        "tier/channel columns). The pages read the weekly aggregates the log keeps as rows are "
-        "written (`classifier.predlog.aggregates`); here the rows go in raw, as a log from "
+        "`classifier.predlog.prediction_rows` writes them (labels JSON per field: "
+        + ", ".join(f"`{key}`" for key in entry_keys)
+        + "; the log has no tier/channel columns). The pages read the weekly aggregates the "
+        "log keeps as rows are written (`classifier.predlog.aggregates`); here the rows go in raw, as a log from "
         "before the aggregates, and the store's start-up fills them once from the log "
         "(`classifier.predlog.backfill`, GROUP BYs). "
         "Filled in "
@@ -560,7 +559,7 @@ def _section(
         f"{timeout_ms:,} so slow pages are timed rather than cut off.",
         "",
         "| database | page | requests | HTTP | p50 ms | p95 ms | ≤ 500 ms at p95 "
-        "| slowest query ms |",
+        "| slowest statement ms (any request) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for t in pages:
@@ -587,7 +586,9 @@ def _section(
         if sql in shown:
             continue
         shown.add(sql)
-        lines += ["", f"Slowest query behind {database} / {page} ({timing.slowest_sql[0]:.0f} ms):",
+        took = timing.slowest_sql[0]
+        lines += ["", f"Slowest statement behind {database} / {page} ({took:.0f} ms; "
+                  f"shown where a page's p95 exceeds {TARGET_MS / 2:.0f} ms):",
                   "", "```sql", sql[:600] + (" …" if len(sql) > 600 else ""), "```", "",
                   "```", *plan[:14], "```"]  # fmt: skip
     if load:
@@ -601,8 +602,9 @@ def _section(
             "servers on 127.0.0.1 (the tests' fake-model app factory, HashingEmbedder — so the "
             "model is nearly free and the log's share of each request is at its largest), "
             "driven alternately by `bench/serve_load.py`'s load driver; log on = the filled "
-            f"SQLite log above ({rows:,} rows, its time indexes), off = `log_predictions` false "
-            "(no log, no pages).",
+            f"SQLite log above ({rows:,} rows, its indexes, its aggregates upserted in the "
+            "same transaction as each group of rows), off = `log_predictions` false (no log, "
+            "no aggregates, no pages).",
             "",
             "| prediction log | rounds | requests | errors | tickets/s (median of rounds) |",
             "|---|---|---|---|---|",
@@ -614,9 +616,11 @@ def _section(
                 f" | {sum(r.errors for r in rounds)} | {np.median(values):.0f} "
                 f"({', '.join(f'{v:.0f}' for v in values)}) |"
             )
+        extra_ms = 1000 * (1 / np.median(on) - 1 / np.median(off))
         lines += [
             "",
-            f"Throughput with the log on vs off: {diff:+.1f} % (target within 5 %: {verdict}).",
+            f"Throughput with the log on vs off: {diff:+.1f} % (target within 5 %: {verdict}); "
+            f"the log costs {extra_ms:.1f} ms of the server's capacity per ticket.",
         ]
     return "\n".join(lines)
 
@@ -646,7 +650,7 @@ def main() -> None:
         parser.error("--rows in [1000, 5000000], --repeats in [1, 100]")
     os.environ["HF_HUB_OFFLINE"] = "1"
     command = "python bench/web_pages.py " + shlex.join(sys.argv[1:])
-    stores_top = _log_format()
+    stores_top, entry_keys = _log_format()
     uptime_before = _uptime()
     with tempfile.TemporaryDirectory(prefix="ticketlens-web-bench-") as scratch_name:
         scratch = Path(scratch_name)
@@ -673,7 +677,7 @@ def main() -> None:
                                      args.page_budget, args.timeout_ms)  # fmt: skip
                 pages += timings
                 for t in timings:
-                    if t.pct(95) > TARGET_MS and t.slowest_sql[1]:
+                    if t.pct(95) > TARGET_MS / 2 and t.slowest_sql[1]:  # missed, or close
                         plans[(database, t.page)] = explain(url, t.slowest_sql[1], t.slowest_sql[2])
                         print("\n".join(plans[(database, t.page)]), flush=True)
             load = logging_cost(
@@ -693,7 +697,7 @@ def main() -> None:
         args.timeout_ms,
         load,
         (uptime_before, _uptime()),
-        stores_top,
+        entry_keys,
         backfills,
     )
     print(section)
