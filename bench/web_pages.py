@@ -543,9 +543,9 @@ def _section(
         "`classifier.predlog.prediction_rows` writes them (labels JSON per field: "
         + ", ".join(f"`{key}`" for key in entry_keys)
         + "; the log has no tier/channel columns). The pages read the weekly aggregates the "
-        "log keeps as rows are written (`classifier.predlog.aggregates`); here the rows go in raw, as a log from "
-        "before the aggregates, and the store's start-up fills them once from the log "
-        "(`classifier.predlog.backfill`, GROUP BYs). "
+        "log keeps as rows are written (`classifier.predlog.aggregates`); here the rows go in "
+        "raw, as a log from before the aggregates, and the store's start-up fills them once "
+        "from the log (`classifier.predlog.backfill`, GROUP BYs). "
         "Filled in "
         + ", ".join(
             f"{db} {s:.0f} s (of which the aggregates {backfills.get(db, 0):.0f} s)"
