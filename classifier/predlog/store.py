@@ -133,7 +133,8 @@ class PredictionStore:
         if not rows:
             return 0
         # Two tickets with one id: keep the first, as a retry would.
-        unique = list({(r["ticket_id"], r["model_version"]): r for r in reversed(rows)}.values())
+        first = {(r["ticket_id"], r["model_version"]): r for r in reversed(rows)}
+        unique = list(reversed(first.values()))  # in request order: the log's ids follow it
         with self.engine.begin() as connection:
             stored = _insert_ignoring_duplicates(
                 connection, predictions_table, unique, ["ticket_id", "model_version"]

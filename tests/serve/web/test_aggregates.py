@@ -226,3 +226,45 @@ def test_a_log_from_before_the_aggregates_is_filled_once_at_start_up(make_store:
             == weeks
         )
     assert queue.suggested_remaining(old.engine, "category") == 6  # margins under 0.1, unflagged
+
+
+def test_answers_of_the_api_are_counted_once_with_their_margins(client: Any) -> None:
+    from tests.serve.conftest import AUTH
+
+    tickets = [
+        {"id": "H-1", "subject": "cannot log in", "body": "password reset fails",
+         "created_at": "2024-01-02T10:00:00Z", "account_id": "ACC-1"},
+        {"id": "H-2", "subject": "refund", "body": "charged twice on my invoice",
+         "created_at": "2024-01-03T10:00:00Z", "account_id": "ACC-2"},
+        {"id": "H-3", "subject": "", "body": "", "created_at": "2024-01-09T10:00:00Z"},
+    ]  # fmt: skip
+    for _ in range(2):  # the helpdesk retries: stored and counted once
+        answer = client.post("/classify/batch", json={"tickets": tickets}, headers=AUTH)
+        assert answer.status_code == 200, answer.text
+    predictions = answer.json()["predictions"]
+    engine = client.app.state.service.store.engine
+    table = aggregates.weekly_table(engine, "category")
+    assert table.weeks == ["2024-01-01", "2024-01-08"] and table.week_tickets == [2, 1]
+    assert table.week_accounts == [2, 0]
+    expected: dict[str, int] = {}
+    for p in predictions:
+        label = p["fields"]["category"]["label"] or "(none)"
+        expected[label] = expected.get(label, 0) + 1
+    counts, review, _ = aggregates.label_counts(engine, "category")
+    assert counts == expected
+    assert review == sum(p["fields"]["category"]["needs_review"] for p in predictions) >= 1
+    query = sa.select(predictions_table.c.ticket_id, predictions_table.c.labels)
+    with engine.connect() as connection:
+        logged = dict(connection.execute(query).all())
+    for p in predictions:  # the log keeps each field's margin, so the queue's suggestions work
+        for field, entry in p["fields"].items():
+            top = entry["top"]
+            margin = top[0]["confidence"] - top[1]["confidence"] if len(top) > 1 else None
+            assert logged[p["ticket_id"]][field]["margin"] == pytest.approx(margin, abs=1e-4)
+    close = [
+        p["ticket_id"]
+        for p in predictions
+        if not p["fields"]["feature"]["needs_review"]
+        and (lambda t: t[0]["confidence"] - t[1]["confidence"])(p["fields"]["feature"]["top"]) < 0.1
+    ]
+    assert close == ["H-1"] and queue.suggested_remaining(engine, "feature") == 1
