@@ -87,7 +87,14 @@ def train_command(
             min=1, max=8, help="Long tickets: windows of --max-tokens embedded and averaged."
         ),
     ] = DEFAULT_MAX_WINDOWS,
-    cv_folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 3,
+    cv_folds: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            help="Cross-validation folds (default 3; 2 from 10,000 tickets per field, each "
+            "candidate screened on one fold). Given, it holds at every size.",
+        ),
+    ] = None,
     features: Annotated[
         Features,
         typer.Option(help="hybrid: TF-IDF n-grams beside the embeddings; embedding: alone."),
@@ -194,7 +201,7 @@ def train_command(
         unknown = check_labels(tickets, load_taxonomy(taxonomy), fields, source=str(export))
         if not allow_unknown_labels:
             raise_for_unknown(unknown, source=str(export))
-    head = HeadConfig(cv_folds=cv_folds)
+    head = HeadConfig() if cv_folds is None else HeadConfig(cv_folds=cv_folds, large_rows=None)
     counts = field_counts(tickets, fields, max(head.min_class_count, head.cv_folds))
     console.print(summary_table(counts))
     check_enough(counts, str(export), allow_small=allow_small)

@@ -34,7 +34,18 @@ class HeadConfig:
     """Folds and C values fit in parallel (lbfgs itself uses one core), from `parallel_rows` up:
     on fewer rows, starting worker processes costs more than the fits."""
     parallel_rows: int = 5000
+    large_rows: int | None = 10_000
+    """From this many rows a field is searched the cheap way: `large_cv_folds` folds, every
+    candidate screened on the first fold only (thousands of held-out rows), and only the chosen
+    one completed on the others, beside the final fit. None: every size searched alike."""
+    large_cv_folds: int = 2
     random_state: int = 0
+
+    def is_large(self, rows: int) -> bool:
+        return self.large_rows is not None and rows >= self.large_rows
+
+    def folds_for(self, rows: int) -> int:
+        return self.large_cv_folds if self.is_large(rows) else self.cv_folds
 
 
 @dataclass
@@ -77,8 +88,8 @@ def _jobs(config: HeadConfig, rows: int) -> int | None:
     return config.n_jobs if rows >= config.parallel_rows else None
 
 
-def _folds(config: HeadConfig) -> StratifiedKFold:
-    return StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.random_state)
+def _folds(config: HeadConfig, folds: int | None = None) -> StratifiedKFold:
+    return StratifiedKFold(folds or config.cv_folds, shuffle=True, random_state=config.random_state)
 
 
 def search_C(vectors: Any, labels: np.ndarray, config: HeadConfig) -> tuple[float, float]:

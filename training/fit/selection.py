@@ -6,15 +6,19 @@ new ticket would get. The grid is searched in stages rather than in full: the em
 compared at the middle C, then C walks outwards from there at the chosen weight while a neighbour
 scores better. Every fit starts cold: a warm start from the neighbouring C's solution passes
 lbfgs' tolerance at once (the loss is averaged over rows), so it would score the old C again.
-The fits of a stage (folds x candidates) run in parallel.
+The fits of a stage (folds x candidates) run in parallel. From `HeadConfig.large_rows` rows a
+field has fewer folds and its candidates are compared on the first fold's held-out rows only
+(thousands of them); the chosen candidate's other folds then run beside the final fit, so its
+out-of-fold figures still cover every row.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -100,12 +104,18 @@ class _Field:
     excluded: dict[str, int]
     folds: list[tuple[np.ndarray, np.ndarray]]
     matrices: dict[float, list[tuple[object, object]]]
+    screen: list[int]
+    """The folds candidates are scored on: all of them, or the first only on a large field."""
     oof: dict[Key, np.ndarray] = field(default_factory=dict)
+    held_out: dict[Key, set[int]] = field(default_factory=dict)
     scores: dict[Key, float] = field(default_factory=dict)
 
     @property
     def classes(self) -> np.ndarray:
         return np.unique(self.y)
+
+    def screened_rows(self) -> np.ndarray:
+        return np.concatenate([self.folds[i][1] for i in self.screen])
 
 
 def _prepare(
@@ -129,7 +139,8 @@ def _prepare(
     rows = np.asarray(data.rows)[kept]
     y = np.asarray(data.labels, dtype=object)[kept].astype(str)
     field_texts, field_vectors = [texts[i] for i in rows], vectors[rows]
-    folds = list(_folds(config).split(np.zeros(len(y)), y))
+    n_folds = config.folds_for(len(y))
+    folds = list(_folds(config, n_folds).split(np.zeros(len(y)), y))
     matrices: dict[float, list[tuple[object, object]]] = {w: [] for w in weights}
     for train, test in folds:
         union = make_features().fit([field_texts[i] for i in train]) if make_features else None
@@ -142,7 +153,8 @@ def _prepare(
                     _with_embedding(ngrams_test, field_vectors[test], w),
                 )
             )
-    return _Field(kept, y, excluded, folds, matrices)
+    screen = [0] if config.is_large(len(y)) else list(range(n_folds))
+    return _Field(kept, y, excluded, folds, matrices, screen)
 
 
 class _Search:
@@ -153,37 +165,62 @@ class _Search:
         self.done = self.planned = 0
         self.jobs = _jobs(config, max(len(f.y) for f in fields.values()))
 
-    def run(self, wanted: dict[str, list[Key]]) -> None:
-        tasks = [
+    def _task(self, name: str, key: Key, i: int) -> Any:
+        f = self.fields[name]
+        train, test = f.matrices[key[0]][i]
+        return delayed(_held_out_proba)(
+            self.config, key[1], train, f.y[f.folds[i][0]], test, f.classes
+        )
+
+    def _missing(self, wanted: dict[str, list[Key]], all_folds: bool) -> list[tuple[str, Key, int]]:
+        return [
             (name, key, i)
             for name, keys in wanted.items()
             for key in keys
-            if key not in self.fields[name].scores
-            for i in range(len(self.fields[name].folds))
-        ]
-        self.planned += len(tasks)
-        results = Parallel(n_jobs=self.jobs, return_as="generator")(
-            delayed(_held_out_proba)(
-                self.config,
-                key[1],
-                self.fields[name].matrices[key[0]][i][0],
-                self.fields[name].y[self.fields[name].folds[i][0]],
-                self.fields[name].matrices[key[0]][i][1],
-                self.fields[name].classes,
+            for i in (
+                range(len(self.fields[name].folds)) if all_folds else self.fields[name].screen
             )
-            for name, key, i in tasks
-        )
-        for (name, key, i), proba in zip(tasks, results, strict=True):
-            f = self.fields[name]
-            f.oof.setdefault(key, np.zeros((len(f.y), len(f.classes))))[f.folds[i][1]] = proba
+            if i not in self.fields[name].held_out.get(key, set())
+        ]
+
+    def _execute(self, tasks: list[Any]) -> Iterator[Any]:
+        """Runs the tasks in parallel, yielding results in order and counting them done."""
+        self.planned += len(tasks)
+        for result in Parallel(n_jobs=self.jobs, return_as="generator")(tasks):
             self.done += 1
             if self.progress is not None:
                 self.progress(self.done, self.planned)
+            yield result
+
+    def _keep(self, name: str, key: Key, i: int, proba: np.ndarray) -> None:
+        f = self.fields[name]
+        f.oof.setdefault(key, np.zeros((len(f.y), len(f.classes))))[f.folds[i][1]] = proba
+        f.held_out.setdefault(key, set()).add(i)
+
+    def run(self, wanted: dict[str, list[Key]]) -> None:
+        """Scores each wanted candidate on its field's screening folds."""
+        missing = self._missing(wanted, all_folds=False)
+        results = self._execute([self._task(*task) for task in missing])
+        for task, proba in zip(missing, results, strict=True):
+            self._keep(*task, proba)
         for name, keys in wanted.items():
             f = self.fields[name]
+            rows = f.screened_rows()
             for key in keys:
                 if key not in f.scores:
-                    f.scores[key] = _score(f.y, f.oof[key], f.classes, self.config.criterion)
+                    f.scores[key] = _score(
+                        f.y[rows], f.oof[key][rows], f.classes, self.config.criterion
+                    )
+
+    def finish(self, chosen: dict[str, Key], finals: dict[str, Any]) -> dict[str, Any]:
+        """Completes the chosen candidates' held-out folds and runs the final fits, together:
+        on a large field the final fit need not wait for the last folds."""
+        missing = self._missing({name: [key] for name, key in chosen.items()}, all_folds=True)
+        tasks = [self._task(*task) for task in missing] + list(finals.values())
+        results = list(self._execute(tasks))
+        for task, proba in zip(missing, results, strict=False):
+            self._keep(*task, proba)
+        return dict(zip(finals, results[len(missing) :], strict=True))
 
     def best_C(self, name: str, weight: float) -> float:
         """The best-scoring C tried at `weight`; the smaller C on a tie."""
@@ -233,7 +270,10 @@ def fit_heads(
     middle = len(Cs) // 2
     search = _Search(prepared, config, progress)
     logger.info(
-        "%d field(s) x %d folds: weights at C=%g, then C", len(fields), config.cv_folds, Cs[middle]
+        "%d field(s), folds %s: weights at C=%g, then C",
+        len(fields),
+        ", ".join(f"{n}={len(f.folds)} (screened on {len(f.screen)})" for n, f in prepared.items()),
+        Cs[middle],
     )
     search.run({name: [(w, Cs[middle]) for w in weights] for name in prepared})
     weight = max(
@@ -247,12 +287,21 @@ def fit_heads(
     )
     text_features = make_features().fit(texts) if make_features is not None else None
     features = _with_embedding(_ngrams(text_features, texts), vectors, weight)
+    finals = {
+        name: delayed(_fit)(
+            config,
+            chosen[name],
+            features[np.asarray(data.rows)[prepared[name].kept]],  # type: ignore[index]
+            prepared[name].y,
+        )
+        for name, data in fields.items()
+    }
+    estimators = search.finish({name: (weight, C) for name, C in chosen.items()}, finals)
     heads: dict[str, FittedHead] = {}
-    for name, data in fields.items():
+    for name in fields:
         f = prepared[name]
-        rows = np.asarray(data.rows)[f.kept]
         heads[name] = FittedHead(
-            estimator=_fit(config, chosen[name], features[rows], f.y),  # type: ignore[index]
+            estimator=estimators[name],
             C=chosen[name],
             excluded_classes=f.excluded,
             cv_labels=f.y,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -97,3 +98,35 @@ def test_the_out_of_fold_figures_are_those_of_the_C_the_head_is_fitted_with() ->
     )
     np.testing.assert_allclose(head.cv_proba, cold, atol=1e-5)
     assert progress[-1][0] == progress[-1][1] >= 2 * config.cv_folds
+
+
+def test_a_large_field_is_screened_on_one_fold_and_completed_beside_the_final_fit() -> None:
+    """Above `large_rows`: each candidate costs one fit instead of one per fold, yet the head's
+    out-of-fold probabilities still cover every row, as a cold 2-fold fit at the chosen C."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    texts, vectors, labels = _imbalanced()
+    field = {"f": FieldData(list(range(len(labels))), labels)}
+
+    def planned(config: HeadConfig) -> tuple[int, Any]:
+        progress: list[tuple[int, int]] = []
+        _, _, heads = fit_heads(
+            texts, vectors, field, None, (1.0,), config, lambda d, p: progress.append((d, p))
+        )
+        assert progress[-1][0] == progress[-1][1]
+        return progress[-1][1], heads["f"]
+
+    Cs = (0.1, 1.0, 10.0)
+    everywhere, _ = planned(HeadConfig(Cs=Cs, cv_folds=2, large_rows=None))
+    screened, head = planned(HeadConfig(Cs=Cs, large_rows=100, large_cv_folds=2))
+    # 3 candidates x 2 folds + the final fit, against 3 candidates x 1 fold + 1 fold + final.
+    assert (everywhere, screened) == (7, 5)
+    cold = cross_val_predict(
+        LogisticRegression(C=head.C, class_weight="balanced", max_iter=1000),
+        vectors.astype(np.float32),
+        labels.astype(str),
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+        method="predict_proba",
+    )
+    np.testing.assert_allclose(head.cv_proba, cold, atol=1e-5)
