@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from training.cli.common import (
-    console,
-)
+from training.cli.common import console
 
 if TYPE_CHECKING:
     from training.analytics import TicketFrame
