@@ -1,7 +1,10 @@
 # ruff: noqa: E501  (table-rendering strings)
 """Cold start benchmark: zero-shot, few-shot, active vs random selection, discovery.
 
-    .venv/bin/python bench/coldstart.py [--quick]
+    .venv/bin/python bench/coldstart.py [--quick] [--only active,newcat,cost]
+
+`--only` runs just the named parts of bench/coldstart_active.py (active vs random selection,
+the new-category test, the 20,000-ticket cost run) and rewrites only their subsection.
 
 Writes the "Cold start" section of docs/benchmarks.md and bench/out/coldstart.json. Embeddings
 come from the bench cache (bench/out/embeddings.sqlite, shared with bench/long_tail.py): every
@@ -26,6 +29,7 @@ from sklearn.metrics import accuracy_score, adjusted_rand_score, f1_score
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import coldstart_active as extra
 from docs_section import write_section
 from long_tail_data import DATASETS, ROOT, cached_embedder
 
@@ -37,6 +41,8 @@ from training.io.export import read_tickets
 from training.io.taxonomy import Taxonomy, load_taxonomy
 
 OUT = ROOT / "bench" / "out" / "coldstart.json"
+EXTRA_OUT = ROOT / "bench" / "out" / "coldstart_extra.json"
+EXTRA_PARTS = ("active", "newcat", "cost")
 
 
 @dataclass(frozen=True)
@@ -315,8 +321,75 @@ def render(result: dict[str, object]) -> str:
     return "\n".join(parts)
 
 
+def run_extra(parts: list[str], embedder: object, uptime: str, command: str) -> None:
+    """Issue #13's remaining benchmarks (bench/coldstart_active.py), their own subsection."""
+    started = time.perf_counter()
+    bank = [
+        _read(DATASETS / "banking77" / f"{s}.csv", "intent", embedder) for s in ("train", "test")
+    ]
+    bitext = [
+        _read(DATASETS / "bitext_customer_support_20k" / f"{s}.csv", "category", embedder)
+        for s in ("train", "test")
+    ]
+    result: dict[str, object] = {"command": command, "uptime": uptime}
+    if "active" in parts:
+        result["active"] = [
+            extra.active_vs_random(
+                "banking77 intent", *bank[0], *bank[1], step=100, cap=3000, seeds=2
+            ),
+            extra.active_vs_random(
+                "bitext category", *bitext[0], *bitext[1], step=50, cap=1500, seeds=2
+            ),
+        ]
+        print(json.dumps(result["active"], indent=1), flush=True)
+    if "newcat" in parts:
+        result["newcat"] = [
+            extra.new_category(name, embedder, field, *data[0], *data[1], seed)
+            for name, field, data in (
+                ("banking77 intent", "intent", bank),
+                ("bitext category", "category", bitext),
+            )
+            for seed in (0, 1)
+        ]
+        print(json.dumps(result["newcat"], indent=1), flush=True)
+    if "cost" in parts:
+        tickets, texts = [], []
+        for split in ("train", "test"):
+            found, _ = read_tickets(
+                DATASETS / "bitext_customer_support_20k" / f"{split}.csv", ["category"]
+            )
+            for t in found:
+                text = prepare_text(t).text
+                if text:
+                    tickets.append(t)
+                    texts.append(text)
+        tickets, texts = tickets[:20000], texts[:20000]
+        vectors = np.asarray(embedder.encode(texts), dtype=np.float64)  # type: ignore[attr-defined]
+        labels = np.asarray([t.labels["category"] for t in tickets], dtype=object)
+        result["cost"] = extra.cost(
+            tickets, texts, vectors, embedder, "category", _names(labels, "category")
+        )
+        result["cost"]["source"] = "bitext train + test, first 20,000"  # type: ignore[index]
+        print(json.dumps(result["cost"], indent=1), flush=True)
+    result["seconds"] = time.perf_counter() - started
+    merged = extra.merge(EXTRA_OUT, result)
+    EXTRA_OUT.write_text(json.dumps(merged, indent=1))
+    write_section("coldstart-extra", extra.render(merged))
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
+    if "--only" in sys.argv:
+        parts = sys.argv[sys.argv.index("--only") + 1].split(",")
+        unknown = sorted(set(parts) - set(EXTRA_PARTS))
+        if unknown:
+            sys.exit(
+                f"--only: unknown part {', '.join(unknown)} (choose from {', '.join(EXTRA_PARTS)})"
+            )
+        uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+        command = "python bench/coldstart.py --only " + ",".join(parts)
+        run_extra(parts, cached_embedder(), uptime, command)
+        return
     started = time.perf_counter()
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     embedder = cached_embedder()
@@ -340,7 +413,8 @@ def main() -> None:
     ]
     print(json.dumps(result["discovery"], indent=1), flush=True)
     result["not_run"] = (
-        "active vs random selection, the new-category test and the 20,000-ticket cost run (time)"
+        "nothing; active vs random selection, the new-category test and the 20,000-ticket "
+        "cost run are the next subsection (`--only active,newcat,cost` reruns them alone)"
     )
     result["seconds"] = time.perf_counter() - started
     OUT.write_text(json.dumps(result, indent=1))
@@ -349,6 +423,7 @@ def main() -> None:
         render(result),
         heading="## Cold start: zero-shot, few-shot, discovery (issue #13)",
     )
+    run_extra(list(EXTRA_PARTS), embedder, uptime, result["command"])  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
