@@ -487,6 +487,19 @@ def logging_cost(
                 )
                 results.append(LoadRound(logging_on, len(latencies), errors, elapsed))
                 print(results[-1], f"{results[-1].throughput:.0f}/s", flush=True)
+        engine = sa.create_engine(sqlite_url)
+        try:  # acknowledged rows that went to the journal instead: the log was not measured
+            with engine.connect() as connection:
+                query = "SELECT COUNT(*) FROM predictions WHERE ticket_id LIKE 'load-%-True-%'"
+                logged = int(connection.exec_driver_sql(query).scalar_one())
+        finally:
+            engine.dispose()
+        acknowledged = sum(r.requests for r in results if r.logging)
+        if logged != acknowledged:
+            raise SystemExit(
+                f"{acknowledged} tickets answered with the log on, {logged} in the log: "
+                "the rest went to the journal (see the server's log above); not a measurement"
+            )
         return results
     finally:
         for _, _, process in servers:
