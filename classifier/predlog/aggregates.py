@@ -5,11 +5,13 @@ every row) on each request: seconds at a million rows. Instead each new log row 
 counts here, in the same transaction (an answered ticket is a counted ticket; a duplicate the
 log skips is not counted), and the pages read these small tables:
 
-- `weekly_totals` (week): tickets, the latest ticket time;
-- `weekly_cells` (week, field, label): tickets, how many need review;
-- `weekly_cell_accounts` (week, field, label, account): tickets, so a cell's distinct accounts
-  are its rows and a one-account flood its largest;
-- `weekly_accounts` (week, account) and `account_totals` (account: tickets, last ticket);
+- `weekly_totals` (week): tickets, distinct accounts, the latest ticket time;
+- `weekly_cells` (week, field, label): tickets, how many need review, distinct accounts, the
+  busiest account's tickets (a one-account flood);
+- `weekly_cell_accounts` (week, field, label, account) and `weekly_accounts` (week, account):
+  tickets, which tell a write whether its account is new to the cell or week (the upsert's
+  RETURNING), so the pages never count distinct accounts themselves;
+- `account_totals` (account: tickets, last ticket), for the silent accounts;
 - `review_candidates` (field, ticket): the rows the review queue offers, flagged `needs_review`
   or with a best-vs-second margin under `REVIEW_MARGIN`, with the log row's id.
 
@@ -47,6 +49,7 @@ weekly_totals = sa.Table(
     metadata,
     sa.Column("week", _WEEK, primary_key=True),
     sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("accounts", sa.Integer, nullable=False),
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -58,6 +61,8 @@ weekly_cells = sa.Table(
     sa.Column("label", _KEY, primary_key=True),
     sa.Column("tickets", sa.Integer, nullable=False),
     sa.Column("needs_review", sa.Integer, nullable=False),
+    sa.Column("accounts", sa.Integer, nullable=False),
+    sa.Column("busiest", sa.Integer, nullable=False),
     sa.Index("ix_weekly_cells_field_week", "field", "week"),
 )
 
@@ -215,15 +220,21 @@ def _upsert(
     add: Sequence[str] = (),
     latest: Sequence[str] = (),
     replace: Sequence[str] = (),
-) -> None:
+    returning: bool = False,
+) -> list[Any]:
     """Insert `rows`, or on their key add to (`add`), raise to (`latest`) or overwrite
-    (`replace`) the stored columns. Keys are sorted, so concurrent writers lock in one order."""
+    (`replace`) the stored columns. Keys are sorted, so concurrent writers lock in one order.
+    With `returning`, the stored rows after the change (key columns, then `tickets`)."""
     if not rows:
-        return
+        return []
     keys = [column.name for column in table.primary_key.columns]
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
     statement = _upsert_statement(connection.dialect.name, table, add, latest, replace)
-    connection.execute(statement, rows)
+    if not returning:
+        connection.execute(statement, rows)
+        return []
+    columns = [*(table.c[k] for k in keys), table.c.tickets]
+    return list(connection.execute(statement.returning(*columns), rows).all())
 
 
 _warned: set[str] = set()
@@ -241,23 +252,11 @@ def update_aggregates(connection: Connection, rows: Iterable[dict[str, Any]]) ->
     batch = _Batch()
     for row in rows:
         batch.add(row)
-    _upsert(
-        connection,
-        weekly_totals,
-        [{"week": w, "tickets": n, "last_at": t} for w, (n, t) in batch.totals.items()],
-        add=["tickets"],
-        latest=["last_at"],
-    )
-    _upsert(
-        connection,
-        weekly_cells,
-        [
-            {"week": w, "field": f, "label": v, "tickets": n, "needs_review": r}
-            for (w, f, v), (n, r) in batch.cells.items()
-        ],
-        add=["tickets", "needs_review"],
-    )
-    _upsert(
+    # Account-level counts first: a stored count equal to what this batch added is an account
+    # new to its cell (or week); the largest stored count may be the cell's new busiest.
+    new_in_cell: dict[tuple[str, str, str], int] = {}
+    busiest: dict[tuple[str, str, str], int] = {}
+    for field, week, label, account, stored in _upsert(
         connection,
         weekly_cell_accounts,
         [
@@ -265,12 +264,49 @@ def update_aggregates(connection: Connection, rows: Iterable[dict[str, Any]]) ->
             for (w, f, v, a), n in batch.cell_accounts.items()
         ],
         add=["tickets"],
-    )
-    _upsert(
+        returning=True,
+    ):
+        cell = (week, field, label)
+        new = int(stored) == batch.cell_accounts[(week, field, label, account)]
+        new_in_cell[cell] = new_in_cell.get(cell, 0) + new
+        busiest[cell] = max(busiest.get(cell, 0), int(stored))
+    new_in_week: dict[str, int] = {}
+    for week, account, stored in _upsert(
         connection,
         weekly_accounts,
         [{"week": w, "account_id": a, "tickets": n} for (w, a), n in batch.accounts.items()],
         add=["tickets"],
+        returning=True,
+    ):
+        new = int(stored) == batch.accounts[(week, account)]
+        new_in_week[week] = new_in_week.get(week, 0) + new
+    _upsert(
+        connection,
+        weekly_totals,
+        [
+            {"week": w, "tickets": n, "accounts": new_in_week.get(w, 0), "last_at": t}
+            for w, (n, t) in batch.totals.items()
+        ],
+        add=["tickets", "accounts"],
+        latest=["last_at"],
+    )
+    _upsert(
+        connection,
+        weekly_cells,
+        [
+            {
+                "week": w,
+                "field": f,
+                "label": v,
+                "tickets": n,
+                "needs_review": r,
+                "accounts": new_in_cell.get((w, f, v), 0),
+                "busiest": busiest.get((w, f, v), 0),
+            }
+            for (w, f, v), (n, r) in batch.cells.items()
+        ],
+        add=["tickets", "needs_review", "accounts"],
+        latest=["busiest"],
     )
     _upsert(
         connection,

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from classifier.predlog.aggregates import (
+    AGGREGATE_TABLES,
     REVIEW_MARGIN,
     account_totals,
     candidate,
@@ -70,39 +71,62 @@ def _fields(connection: Connection) -> list[str]:
 def _fill_counts(connection: Connection, fields: list[str]) -> None:
     week = week_of(connection.dialect.name).label("week")
     when = ticket_time()
-    has_account = _log.c.account_id.is_not(None)
+    account = _log.c.account_id
     count = sa.func.count()
+    # Per account first, then per week (or cell): distinct accounts are the non-null rows.
+    per_account = (
+        sa.select(week, account, count.label("n"), sa.func.max(when).label("last_at"))
+        .group_by(week, account)
+        .subquery()
+    )
     statements: list[sa.Insert] = [
         weekly_totals.insert().from_select(
-            ["week", "tickets", "last_at"],
-            sa.select(week, count, sa.func.max(when)).group_by(week),
+            ["week", "tickets", "accounts", "last_at"],
+            sa.select(
+                per_account.c.week,
+                sa.func.sum(per_account.c.n),
+                sa.func.count(per_account.c.account_id),
+                sa.func.max(per_account.c.last_at),
+            ).group_by(per_account.c.week),
         ),
         weekly_accounts.insert().from_select(
             ["week", "account_id", "tickets"],
-            sa.select(week, _log.c.account_id, count)
-            .where(has_account)
-            .group_by(week, _log.c.account_id),
+            sa.select(week, account, count).where(account.is_not(None)).group_by(week, account),
         ),
         account_totals.insert().from_select(
             ["account_id", "tickets", "last_at"],
-            sa.select(_log.c.account_id, count, sa.func.max(when))
-            .where(has_account)
-            .group_by(_log.c.account_id),
+            sa.select(account, count, sa.func.max(when))
+            .where(account.is_not(None))
+            .group_by(account),
         ),
     ]
     for field in fields:
         label, name = label_of(field).label("label"), sa.literal(field, sa.String).label("field")
         flagged = sa.func.sum(sa.case((needs_review(field), 1), else_=0))
+        cell_accounts = (
+            sa.select(week, label, account, count.label("n"), flagged.label("flagged"))
+            .group_by(week, label, account)
+            .subquery()
+        )
+        c = cell_accounts.c
         statements += [
             weekly_cells.insert().from_select(
-                ["week", "field", "label", "tickets", "needs_review"],
-                sa.select(week, name, label, count, flagged).group_by(week, label),
+                ["week", "field", "label", "tickets", "needs_review", "accounts", "busiest"],
+                sa.select(
+                    c.week,
+                    name,
+                    c.label,
+                    sa.func.sum(c.n),
+                    sa.func.sum(c.flagged),
+                    sa.func.count(c.account_id),
+                    sa.func.max(sa.case((c.account_id.is_not(None), c.n), else_=0)),
+                ).group_by(c.week, c.label),
             ),
             weekly_cell_accounts.insert().from_select(
                 ["week", "field", "label", "account_id", "tickets"],
-                sa.select(week, name, label, _log.c.account_id, count)
-                .where(has_account)
-                .group_by(week, label, _log.c.account_id),
+                sa.select(week, name, label, account, count)
+                .where(account.is_not(None))
+                .group_by(week, label, account),
             ),
         ]
     for statement in statements:
@@ -143,6 +167,8 @@ def backfill(connection: Connection) -> bool:
     fields = _fields(connection)
     _fill_counts(connection, fields)
     _fill_candidates(connection, fields)
+    for table in AGGREGATE_TABLES:  # the planner's row estimates, before the first page
+        connection.execute(sa.text(f"ANALYZE {table.name}"))
     logger.info(
         "prediction log: aggregates filled from the existing log (%s) in %.1f s",
         ", ".join(fields),

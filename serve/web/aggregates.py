@@ -27,8 +27,6 @@ from classifier.predlog import (
     label_of,
     predictions_table,
     ticket_time,
-    weekly_accounts,
-    weekly_cell_accounts,
     weekly_cells,
     weekly_totals,
 )
@@ -95,54 +93,39 @@ def weekly_table(
     engine: Engine, field_name: str, since: date | None = None, until: date | None = None
 ) -> WeeklyTable:
     """Weekly tickets, distinct accounts and busiest-account tickets per label of `field_name`."""
-    cells, shares, totals, people = (
-        weekly_cells.c,
-        weekly_cell_accounts.c,
-        weekly_totals.c,
-        weekly_accounts.c,
-    )
-    cell_rows = sa.select(cells.week, cells.label, cells.tickets, cells.needs_review).where(
-        cells.field == field_name, *_weeks(cells.week, since, until)
-    )
-    account_rows = (
-        sa.select(shares.week, shares.label, sa.func.count(), sa.func.max(shares.tickets))
-        .where(shares.field == field_name, *_weeks(shares.week, since, until))
-        .group_by(shares.week, shares.label)
-    )
-    total_rows = sa.select(totals.week, totals.tickets).where(*_weeks(totals.week, since, until))
-    people_rows = (
-        sa.select(people.week, sa.func.count())
-        .where(*_weeks(people.week, since, until))
-        .group_by(people.week)
+    cells, totals = weekly_cells.c, weekly_totals.c
+    cell_rows = sa.select(
+        cells.week, cells.label, cells.tickets, cells.needs_review, cells.accounts, cells.busiest
+    ).where(cells.field == field_name, *_weeks(cells.week, since, until))
+    total_rows = sa.select(totals.week, totals.tickets, totals.accounts).where(
+        *_weeks(totals.week, since, until)
     )
     with engine.connect() as connection:
-        week_totals = {str(w): int(n) for w, n in connection.execute(total_rows)}
+        week_totals = {str(w): (int(n), int(a)) for w, n, a in connection.execute(total_rows)}
         found = connection.execute(cell_rows).all()
-        by_account = connection.execute(account_rows).all()
-        week_people = {str(w): int(n) for w, n in connection.execute(people_rows)}
     if not week_totals:
         empty = np.zeros((0, 0), dtype=np.int64)
         return WeeklyTable(field_name, [], [], empty, empty, empty)
     weeks = _all_weeks(min(week_totals), max(week_totals))
     # Rows logged without this field count under its "(none)": the week's tickets not in a cell.
     counted: dict[str, int] = {}
-    for w, _v, n, _r in found:
-        counted[str(w)] = counted.get(str(w), 0) + int(n)
-    unlabeled = {w: n - counted.get(w, 0) for w, n in week_totals.items()}
+    for row in found:
+        counted[str(row[0])] = counted.get(str(row[0]), 0) + int(row[2])
+    unlabeled = {w: n - counted.get(w, 0) for w, (n, _a) in week_totals.items()}
     labels = {str(r[1]) for r in found} | ({NO_LABEL} if any(unlabeled.values()) else set())
     ordered = sorted(labels, key=lambda v: (v == NO_LABEL, v))
     w_at, l_at = {w: i for i, w in enumerate(weeks)}, {v: i for i, v in enumerate(ordered)}
     shape = (len(weeks), len(ordered))
     tickets, accounts, top = (np.zeros(shape, dtype=np.int64) for _ in range(3))
     review = np.zeros(len(weeks), dtype=np.int64)
-    for w, v, n, r in found:
-        tickets[w_at[str(w)], l_at[str(v)]] = int(n)
-        review[w_at[str(w)]] += int(r)
+    for w, v, n, r, a, b in found:
+        i, j = w_at[str(w)], l_at[str(v)]
+        tickets[i, j], accounts[i, j], top[i, j] = int(n), int(a), int(b)
+        review[i] += int(r)
     for w, n in unlabeled.items():
         if n > 0:
             tickets[w_at[w], l_at[NO_LABEL]] += n
-    for w, v, a, t in by_account:
-        accounts[w_at[str(w)], l_at[str(v)]], top[w_at[str(w)], l_at[str(v)]] = int(a), int(t or 0)
+    blank = (0, 0)
     return WeeklyTable(
         field_name,
         weeks,
@@ -150,8 +133,8 @@ def weekly_table(
         tickets,
         accounts,
         top,
-        week_tickets=[week_totals.get(w, 0) for w in weeks],
-        week_accounts=[week_people.get(w, 0) for w in weeks],
+        week_tickets=[week_totals.get(w, blank)[0] for w in weeks],
+        week_accounts=[week_totals.get(w, blank)[1] for w in weeks],
         week_review=[int(n) for n in review],
     )
 
