@@ -18,6 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from classifier.bundle.store import Bundle
+from classifier.embedders.base import Embedder
 from classifier.errors import BundleError
 from classifier.predictor import EmbedderFactory, TicketClassifier
 from classifier.records import Prediction, Ticket
@@ -57,6 +59,15 @@ class CascadeClassifier:
         self.fast = fast
         self.accurate = accurate
         self.threshold = threshold
+
+    @property
+    def bundle(self) -> Bundle:
+        """The accurate bundle: its manifest describes the fields and classes answered."""
+        return self.accurate.bundle
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.accurate.embedder
 
     @property
     def version(self) -> str:

@@ -22,7 +22,7 @@ from classifier.errors import TicketlensError
 if TYPE_CHECKING:
     from classifier.bundle.store import Bundle
     from classifier.embedders.base import Embedder
-    from classifier.predictor import TicketClassifier
+    from classifier.loading import Model
 
 console = Console()
 errors = Console(stderr=True)
@@ -174,10 +174,11 @@ def bundle_embedder(
 
 def load_classifier(
     model: Path, cache_dir: Path | None, no_cache: bool, backend: str = "torch"
-) -> TicketClassifier:
-    """A bundle and its embedding model, as `label` builds them (also in worker processes)."""
-    from classifier.predictor import TicketClassifier
+) -> Model:
+    """A bundle (or a cascade of two) and its embedding models, as `label` builds them (also in
+    worker processes)."""
+    from classifier.loading import load_model
 
-    return TicketClassifier.load(
+    return load_model(
         model, embedder_factory=lambda bundle: bundle_embedder(bundle, cache_dir, no_cache, backend)
     )

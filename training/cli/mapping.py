@@ -66,7 +66,9 @@ def given_overrides(
 
 def bundle_record(model: Path | None) -> ColumnMappingRecord | None:
     """The column mapping a bundle recorded at `train`, or None (no bundle there, or an older
-    bundle without one)."""
+    bundle without one); a cascade's is its accurate bundle's."""
+    if model is not None and (model / "cascade.json").is_file():
+        model = model / "accurate"
     if model is None or not (model / "manifest.json").is_file():
         return None  # no bundle there: the command's own bundle check says so, in its turn
     from training.cli.common import load_bundle

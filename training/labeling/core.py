@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from classifier.predictor import TicketClassifier
+from classifier.loading import Model
 from classifier.records import Ticket
 from training.io.columns import ColumnMapping
 from training.io.shards import InputFile
@@ -52,7 +52,7 @@ def is_same_job(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
 
 
 def prediction_frame(
-    classifier: TicketClassifier, tickets: Sequence[Ticket], index: pd.Index
+    classifier: Model, tickets: Sequence[Ticket], index: pd.Index
 ) -> pd.DataFrame:
     """The prediction columns of a chunk's tickets, indexed like the chunk."""
     predictions = classifier.predict(tickets)
@@ -65,7 +65,7 @@ def with_predictions(frame: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
 
 
 def label_chunk(
-    classifier: TicketClassifier,
+    classifier: Model,
     frame: pd.DataFrame,
     mapping: ColumnMapping,
     *,

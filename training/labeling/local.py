@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from classifier.errors import ExportFormatError, TicketlensError
-from classifier.predictor import TicketClassifier
+from classifier.loading import Model
 from classifier.records import NO_LABEL, Ticket
 from training.io.columns import detect_mapping
 from training.io.id_guard import DuplicateIdGuard
@@ -168,14 +168,14 @@ def _assemble(parts: list[Path], output: Path, summary: LabelSummary, fields: li
 def label_export(
     source: Path,
     output: Path,
-    classifier: TicketClassifier,
+    classifier: Model,
     *,
     mapping_overrides: Mapping[str, Any] | None = None,
     chunk_rows: int = 512,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     workers: int = 1,
-    load: Callable[[], TicketClassifier] | None = None,
+    load: Callable[[], Model] | None = None,
 ) -> LabelSummary:
     """Write `output` (CSV, JSONL or Parquet by suffix): the export's columns plus predictions.
 
@@ -244,10 +244,10 @@ def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[int, pd.DataFram
         first_row += len(frame)
 
 
-_worker_classifier: TicketClassifier | None = None
+_worker_classifier: Model | None = None
 
 
-def _start_worker(load: Callable[[], TicketClassifier]) -> None:
+def _start_worker(load: Callable[[], Model]) -> None:
     global _worker_classifier
     _worker_classifier = load()
 
@@ -262,7 +262,7 @@ Predict = Callable[[Sequence[Ticket], pd.Index], "Future[pd.DataFrame]"]
 
 @contextmanager
 def _chunk_predictor(
-    classifier: TicketClassifier, workers: int, load: Callable[[], TicketClassifier] | None
+    classifier: Model, workers: int, load: Callable[[], Model] | None
 ) -> Iterator[Predict]:
     """Submit a chunk, get a future of its prediction columns: on a thread or in processes."""
     if workers <= 1 or load is None:

@@ -1,0 +1,33 @@
+"""A model folder → the classifier it holds: a bundle, or a cascade of two (`cascade.json`).
+
+The one place that tells the two apart; `label`, `serve` and `evaluate` load through it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from classifier.cascade import CascadeClassifier, is_cascade
+from classifier.predictor import EmbedderFactory, TicketClassifier
+
+Model = TicketClassifier | CascadeClassifier
+
+
+def load_model(
+    path: Path,
+    *,
+    backend: str = "torch",
+    cache_dir: Path | None = None,
+    embedder_factory: EmbedderFactory | None = None,
+) -> Model:
+    """The classifier saved at `path`, every bundle in it verified."""
+    if is_cascade(path):
+        return CascadeClassifier.load(
+            path, backend=backend, cache_dir=cache_dir, embedder_factory=embedder_factory
+        )
+    return TicketClassifier.load(
+        path, backend=backend, cache_dir=cache_dir, embedder_factory=embedder_factory
+    )
+
+
+__all__ = ["Model", "load_model"]
