@@ -76,3 +76,15 @@ def test_label_sends_only_unsure_tickets_to_the_accurate_bundle(
         p.fields["category"].label for p in expected
     ]
     assert labeled["model_version"].str.startswith("cascade:").all()
+
+
+def test_label_on_ray_refuses_a_cascade_in_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "cascade"
+    folder.mkdir()
+    (folder / "cascade.json").write_text("{}")
+    export = tmp_path / "in.csv"
+    tickets_frame(make_tickets(3)).to_csv(export, index=False)
+    args = ["label", str(export), "-o", str(tmp_path / "out"), "--model", str(folder)]
+    result = CliRunner().invoke(cli.app, [*args, "--engine", "ray"])
+    assert result.exit_code == 2
+    assert "use --engine local" in result.stderr
