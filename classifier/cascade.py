@@ -35,8 +35,10 @@ class CascadeRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format_version: int = CASCADE_FORMAT_VERSION
-    threshold: float = Field(ge=0.0, le=1.0)
-    """A ticket goes to the accurate model when a field's fast confidence is below this."""
+    threshold: float = Field(ge=0.0, le=1.0 + 1e-6)
+    """A ticket goes to the accurate model when a field's fast confidence is below this; just
+    above 1 (what `choose_threshold` picks when only sending everything meets the budget) sends
+    every ticket."""
     loss_budget: float | None = None
     """Macro-F1 points (0-1) the cascade may lose against the accurate model alone."""
     expected_accurate_share: float | None = Field(default=None, ge=0.0, le=1.0)

@@ -92,3 +92,8 @@ def test_a_saved_cascade_loads_verified_and_refuses_a_swapped_bundle(
         CascadeClassifier.load(out, embedder_factory=lambda bundle: HashingEmbedder())
     with pytest.raises(BundleError, match="not empty"):
         save_cascade(out, fast_path, accurate_path, record)
+
+
+def test_a_threshold_that_sends_every_ticket_is_a_valid_record() -> None:
+    record = CascadeRecord(threshold=1.0 + 1e-9, fast_version="f", accurate_version="a")
+    assert record.threshold > 1.0
