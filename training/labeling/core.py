@@ -51,9 +51,7 @@ def is_same_job(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
     return {key: stored.get(key) for key in expected} == expected
 
 
-def prediction_frame(
-    classifier: Model, tickets: Sequence[Ticket], index: pd.Index
-) -> pd.DataFrame:
+def prediction_frame(classifier: Model, tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:
     """The prediction columns of a chunk's tickets, indexed like the chunk."""
     predictions = classifier.predict(tickets)
     return pd.DataFrame([p.to_columns() for p in predictions], index=index)
