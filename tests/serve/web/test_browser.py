@@ -51,8 +51,10 @@ def server(web_settings: Settings) -> Iterator[tuple[str, Settings]]:
 def test_sign_in_see_the_spike_and_label_three_tickets_by_keyboard(
     server: tuple[str, Settings],
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
     base, settings = server
     options = webdriver.ChromeOptions()
@@ -76,11 +78,10 @@ def test_sign_in_see_the_spike_and_label_three_tickets_by_keyboard(
             item = browser.find_element(By.ID, "item")
             labelled.append(item.get_attribute("data-ticket"))
             browser.find_element(By.TAG_NAME, "body").send_keys(key)
-            for _ in range(100):  # the form posts and the next ticket loads
-                found = browser.find_elements(By.ID, "item")
-                if not found or found[0].get_attribute("data-ticket") != labelled[-1]:
-                    break
-                time.sleep(0.05)
+            # the form posts and the next ticket loads; the old element goes stale meanwhile
+            WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda b: _next_ticket_shown(b, labelled[-1])
+            )
     finally:
         browser.quit()
     engine = sa.create_engine(settings.db_url)
@@ -89,3 +90,10 @@ def test_sign_in_see_the_spike_and_label_three_tickets_by_keyboard(
     engine.dispose()
     assert sorted(r["ticket_id"] for r in rows) == sorted(labelled) and len(set(labelled)) == 3
     assert {r["agent"] for r in rows} == {"ana"}
+
+
+def _next_ticket_shown(browser: webdriver.Chrome, previous: str | None) -> bool:
+    from selenium.webdriver.common.by import By
+
+    found = browser.find_elements(By.ID, "item")
+    return not found or found[0].get_attribute("data-ticket") != previous
