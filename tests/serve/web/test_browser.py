@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -92,7 +93,7 @@ def test_sign_in_see_the_spike_and_label_three_tickets_by_keyboard(
     assert {r["agent"] for r in rows} == {"ana"}
 
 
-def _next_ticket_shown(browser: webdriver.Chrome, previous: str | None) -> bool:
+def _next_ticket_shown(browser: Any, previous: str | None) -> bool:
     from selenium.webdriver.common.by import By
 
     found = browser.find_elements(By.ID, "item")
