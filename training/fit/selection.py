@@ -17,52 +17,22 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy.sparse import csr_matrix, hstack
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, log_loss
 from sklearn.pipeline import FeatureUnion
 
-from classifier.fast import word_ngrams
-from training.fit.heads import FittedHead, HeadConfig, _folds, _jobs, _trainable
+from training.fit.folds import Field, FieldData, Key, MakeFeatures, ngrams, prepare, with_embedding
+from training.fit.heads import FittedHead, HeadConfig, _jobs
 
 logger = logging.getLogger(__name__)
 
-MakeFeatures = Callable[[], FeatureUnion]
 Progress = Callable[[int, int], None]
 """Called with (fits done, fits planned so far) as the search goes."""
-Key = tuple[float, float]
-"""(embedding weight, C)"""
-
-
-@dataclass(frozen=True)
-class FieldData:
-    """One label field's rows (indices into the texts and vectors) and their labels."""
-
-    rows: list[int]
-    labels: np.ndarray
-
-
-def _ngrams(text_features: FeatureUnion | None, texts: Sequence[str]) -> csr_matrix | None:
-    if text_features is None:
-        return None
-    texts = list(texts)
-    blocks = [word_ngrams.transform(vec, texts) for _, vec in text_features.transformer_list]
-    return hstack(blocks, format="csr")
-
-
-def _with_embedding(ngrams: csr_matrix | None, vectors: np.ndarray, weight: float) -> object:
-    """The same columns as `classifier.features.combine`: n-grams, then the weighted embedding.
-    float32: the fits run on half the memory traffic (~15 % faster, same predictions)."""
-    if ngrams is None:
-        return vectors.astype(np.float32)
-    dense = csr_matrix(vectors * np.float32(weight))
-    return hstack([ngrams, dense], format="csr", dtype=np.float32)
 
 
 def _fit(config: HeadConfig, C: float, X: object, y: np.ndarray) -> LogisticRegression:
@@ -95,72 +65,10 @@ def _score(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, criterion: str
     return float(f1_score(y, predicted, average="macro", zero_division=0))
 
 
-@dataclass
-class _Field:
-    """One field's folds, their feature matrices per weight, and the scored candidates."""
-
-    kept: np.ndarray
-    y: np.ndarray
-    excluded: dict[str, int]
-    folds: list[tuple[np.ndarray, np.ndarray]]
-    matrices: dict[float, list[tuple[object, object]]]
-    screen: list[int]
-    """The folds candidates are scored on: all of them, or the first only on a large field."""
-    oof: dict[Key, np.ndarray] = field(default_factory=dict)
-    held_out: dict[Key, set[int]] = field(default_factory=dict)
-    scores: dict[Key, float] = field(default_factory=dict)
-
-    @property
-    def classes(self) -> np.ndarray:
-        return np.unique(self.y)
-
-    def screened_rows(self) -> np.ndarray:
-        return np.concatenate([self.folds[i][1] for i in self.screen])
-
-
-def _prepare(
-    name: str,
-    data: FieldData,
-    texts: list[str],
-    vectors: np.ndarray,
-    make_features: MakeFeatures | None,
-    weights: Sequence[float],
-    config: HeadConfig,
-) -> _Field:
-    kept, excluded = _trainable(data.labels, config)
-    if excluded:  # the CLI's summary table lists them; said once, not per fit
-        logger.info(
-            "%s: excluded %d class(es) with fewer than %d examples: %s",
-            name,
-            len(excluded),
-            max(config.min_class_count, config.cv_folds),
-            ", ".join(f"{c} ({n})" for c, n in excluded.items()),
-        )
-    rows = np.asarray(data.rows)[kept]
-    y = np.asarray(data.labels, dtype=object)[kept].astype(str)
-    field_texts, field_vectors = [texts[i] for i in rows], vectors[rows]
-    n_folds = config.folds_for(len(y))
-    folds = list(_folds(config, n_folds).split(np.zeros(len(y)), y))
-    matrices: dict[float, list[tuple[object, object]]] = {w: [] for w in weights}
-    for train, test in folds:
-        union = make_features().fit([field_texts[i] for i in train]) if make_features else None
-        ngrams_train = _ngrams(union, [field_texts[i] for i in train])
-        ngrams_test = _ngrams(union, [field_texts[i] for i in test])
-        for w in weights:
-            matrices[w].append(
-                (
-                    _with_embedding(ngrams_train, field_vectors[train], w),
-                    _with_embedding(ngrams_test, field_vectors[test], w),
-                )
-            )
-    screen = [0] if config.is_large(len(y)) else list(range(n_folds))
-    return _Field(kept, y, excluded, folds, matrices, screen)
-
-
 class _Search:
     """Runs the stages' fits in parallel and scores each candidate once it has all its folds."""
 
-    def __init__(self, fields: dict[str, _Field], config: HeadConfig, progress: Progress | None):
+    def __init__(self, fields: dict[str, Field], config: HeadConfig, progress: Progress | None):
         self.fields, self.config, self.progress = fields, config, progress
         self.done = self.planned = 0
         self.jobs = _jobs(config, max(len(f.y) for f in fields.values()))
@@ -263,7 +171,7 @@ def fit_heads(
     texts = list(texts)
     weights = tuple(weights) if make_features is not None else (1.0,)
     prepared = {
-        name: _prepare(name, data, texts, vectors, make_features, weights, config)
+        name: prepare(name, data, texts, vectors, make_features, weights, config)
         for name, data in fields.items()
     }
     Cs = sorted(config.Cs)
@@ -286,7 +194,7 @@ def fit_heads(
         "embedding weight %.2f, C %s", weight, ", ".join(f"{n}={C:g}" for n, C in chosen.items())
     )
     text_features = make_features().fit(texts) if make_features is not None else None
-    features = _with_embedding(_ngrams(text_features, texts), vectors, weight)
+    features = with_embedding(ngrams(text_features, texts), vectors, weight)
     finals = {
         name: delayed(_fit)(
             config,

@@ -32,9 +32,10 @@ from classifier.features import make_text_features
 from classifier.predictor import TicketClassifier
 from classifier.records import Prediction, Ticket
 from classifier.text import prepare_text
+from training.fit.folds import FieldData
 from training.fit.heads import FittedHead, HeadConfig
 from training.fit.prototypes import excluded_prototypes
-from training.fit.selection import FieldData, Progress, fit_heads
+from training.fit.selection import Progress, fit_heads
 from training.fit.thresholds import per_class_thresholds
 
 logger = logging.getLogger(__name__)

@@ -9,8 +9,9 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, make_union
 
+from training.fit.folds import FieldData
 from training.fit.heads import HeadConfig
-from training.fit.selection import FieldData, fit_heads
+from training.fit.selection import fit_heads
 
 
 def _imbalanced() -> tuple[list[str], np.ndarray, np.ndarray]:
