@@ -8,8 +8,8 @@ cross-validated macro-F1 its bundle reports (to compare with the test figure: no
 
     python bench/accuracy.py --long-tail                  # all methods, all seeds; writes docs
     python -m bench.long_tail --seeds 0 --methods tfidf_svm,default   # a look; add --write
-    # methods: tfidf_svm, embedding_lr, default, previous, macro_f1_unweighted, log_loss_balanced,
-    #          wide_C, hybrid_svm
+    # methods: tfidf_svm, embedding_lr, default, no_centroids, previous, macro_f1_unweighted,
+    #          log_loss_balanced, wide_C, hybrid_svm
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ from training.fit.train import TicketModel, TrainConfig
 BINS = (("tail (5-20)", 5, 20), ("mid (21-99)", 21, 99), ("head (100+)", 100, 10**9))
 TICKETLENS = {
     "default": HeadConfig(),
-    "previous": HeadConfig(class_weight=None, criterion="log_loss"),
+    "no_centroids": HeadConfig(centroid_weights=(0.0,)),
+    "previous": HeadConfig(class_weight=None, criterion="log_loss", centroid_weights=(0.0,)),
     "macro_f1_unweighted": HeadConfig(class_weight=None),
     "log_loss_balanced": HeadConfig(criterion="log_loss"),
     "wide_C": HeadConfig(Cs=(1.0, 4.0, 16.0, 64.0, 256.0, 1024.0)),
@@ -58,7 +59,8 @@ METHODS = ("tfidf_svm", "embedding_lr", *TICKETLENS, "hybrid_svm")
 TITLES = {
     "tfidf_svm": "(a) TF-IDF word+char + LinearSVC",
     "embedding_lr": "(b) frozen MiniLM + LogisticRegression",
-    "default": "(c) ticketlens default (C by macro-F1, balanced)",
+    "default": "(c) ticketlens default (C by macro-F1, balanced, centroid evidence)",
+    "no_centroids": "ticketlens default without the centroid evidence",
     "previous": "ticketlens, previous default (C by log-loss, unweighted)",
     "macro_f1_unweighted": "ticketlens, C by macro-F1, unweighted",
     "log_loss_balanced": "ticketlens, C by log-loss, balanced",
@@ -106,6 +108,7 @@ def _ticketlens(head: HeadConfig) -> Run:
             "CV macro-F1": entry.cv_macro_f1,
             "C": entry.regularization_C,
             "embedding weight": manifest.embedding_weight,
+            "centroid weight": entry.centroid_weight,
         }
         return np.asarray(predicted, dtype=object), chosen
 
@@ -163,7 +166,9 @@ def summary(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Mean over the seeds of each (data set, method)."""
     frame = pd.DataFrame(rows)
     numeric = [
-        c for c in frame.columns if c.startswith(("macro", "accuracy", "F1", "CV", "train s"))
+        c
+        for c in frame.columns
+        if c.startswith(("macro", "accuracy", "F1", "CV", "centroid", "train s"))
     ]
     table = frame.groupby(["data set", "method"], sort=False)[numeric].mean().reset_index()
     seeds = frame.groupby(["data set", "method"], sort=False)["seed"].nunique().to_numpy()

@@ -10,6 +10,7 @@ from scipy.sparse import csr_matrix
 
 from classifier.bundle.manifest import FieldManifest, Manifest
 from classifier.bundle.store import STATIC_MODEL_DIR, Bundle, load_bundle, save_bundle
+from classifier.centroids import with_centroids
 from classifier.embedders.backends import transformer_embedder
 from classifier.embedders.base import Embedder, EmbeddingModelInfo, check_same_model
 from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
@@ -127,12 +128,13 @@ class TicketClassifier:
     def predict_proba(self, tickets: Sequence[Ticket]) -> dict[str, np.ndarray]:
         """Per field, a (tickets × classes) array in the manifest's class order; a ticket with
         no text gets a row of zeros (it is never sent to the model)."""
-        _, filled, features, _ = self._features(tickets)
+        _, filled, features, vectors = self._features(tickets)
         result = {}
         for name, head in self.bundle.heads.items():
             proba = np.zeros((len(tickets), len(head.classes_)))
-            if features is not None:
-                proba[filled] = head.predict_proba(features)
+            if features is not None and vectors is not None:
+                entry = self.manifest.fields[name]
+                proba[filled] = with_centroids(entry, head.predict_proba(features), vectors)
             result[name] = proba
         return result
 
@@ -198,7 +200,7 @@ class TicketClassifier:
         head = self.bundle.heads[name]
         entry = self.bundle.manifest.fields[name]
         classes = [str(c) for c in head.classes_]
-        proba = head.predict_proba(features)
+        proba = with_centroids(entry, head.predict_proba(features), vectors)
         order = np.argsort(-proba, axis=1)[:, :TOP_K]
         unknown = _nearest_excluded(entry, vectors)
         results = []

@@ -69,6 +69,10 @@ class FieldManifest(_Strict):
     class_thresholds: dict[str, ClassThreshold] = Field(default_factory=dict)
     """Per-category thresholds from `target_precision`; they replace `threshold` when set."""
     prototypes: ExcludedPrototypes | None = None
+    centroid_weight: float = 0.0
+    """Share of the nearest-centroid evidence in the field's probabilities, chosen on
+    out-of-fold predictions (`classifier.centroids`); 0: the head alone."""
+    centroid_temperature: float = 0.05
 
 
 class TextHashesRecord(_Strict):
@@ -125,8 +129,8 @@ class ExcludedPrototypes(_Strict):
     """The head's classes, then the excluded ones: the rows of `vectors`."""
     excluded: list[str]
     vectors: list[list[float]]
-    """Unit-length mean embedding of each class in `labels` (only kept when some class is
-    excluded, so a bundle without thin classes carries none)."""
+    """Unit-length mean embedding of each class in `labels` (kept when some class is excluded
+    or the field blends in centroid evidence, `FieldManifest.centroid_weight`)."""
     novelty_floor: float | None = None
     """Cosine to the nearest row of `vectors` below which a ticket is far from every label
     (`ticketlens discover --model`); zero-/few-shot bundles keep their refined prototypes here

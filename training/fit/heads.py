@@ -39,6 +39,10 @@ class HeadConfig:
     candidate screened on the first fold only (thousands of held-out rows), and only the chosen
     one completed on the others, beside the final fit. None: every size searched alike."""
     large_cv_folds: int = 2
+    centroid_weights: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7)
+    """Shares of nearest-centroid evidence tried on the out-of-fold predictions at the chosen
+    C (`training.fit.centroids`); (0.0,): the head alone."""
+    centroid_temperature: float = 0.05
     random_state: int = 0
 
     def is_large(self, rows: int) -> bool:
@@ -62,6 +66,8 @@ class FittedHead:
     """Out-of-fold probabilities for those rows, columns in `estimator.classes_` order."""
     kept_rows: np.ndarray = field(repr=False)
     """Indices into the training matrix of the rows used."""
+    centroid_weight: float = 0.0
+    """Share of nearest-centroid evidence in `cv_proba` and at prediction."""
 
     @property
     def classes(self) -> list[str]:

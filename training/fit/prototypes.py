@@ -10,11 +10,17 @@ from classifier.bundle.manifest import ExcludedPrototypes
 
 
 def excluded_prototypes(
-    vectors: np.ndarray, labels: np.ndarray, classes: Sequence[str], excluded: Sequence[str]
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    classes: Sequence[str],
+    excluded: Sequence[str],
+    *,
+    always: bool = False,
 ) -> ExcludedPrototypes | None:
     """Unit-length mean embedding per class (the head's, then the excluded ones), or None when
-    no class was excluded. `vectors` and `labels` are one field's labeled rows."""
-    if not excluded:
+    no class was excluded (unless `always`: the head blends in centroid evidence). `vectors`
+    and `labels` are one field's labeled rows."""
+    if not excluded and not always:
         return None
     names = [*classes, *excluded]
     labels = np.asarray(labels, dtype=object).astype(str)

@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, log_loss
 from sklearn.pipeline import FeatureUnion
 
+from training.fit.centroids import choose_weight, out_of_fold_centroid_proba
 from training.fit.folds import Field, FieldData, Key, MakeFeatures, ngrams, prepare, with_embedding
 from training.fit.heads import FittedHead, HeadConfig, _jobs
 
@@ -206,14 +207,38 @@ def fit_heads(
     }
     estimators = search.finish({name: (weight, C) for name, C in chosen.items()}, finals)
     heads: dict[str, FittedHead] = {}
-    for name in fields:
+    for name, data in fields.items():
         f = prepared[name]
+        centroid_weight, cv_proba = _with_centroids(
+            f, vectors[np.asarray(data.rows)[f.kept]], f.oof[(weight, chosen[name])], config
+        )
         heads[name] = FittedHead(
             estimator=estimators[name],
             C=chosen[name],
             excluded_classes=f.excluded,
             cv_labels=f.y,
-            cv_proba=f.oof[(weight, chosen[name])],
+            cv_proba=cv_proba,
             kept_rows=f.kept,
+            centroid_weight=centroid_weight,
         )
+    logger.info(
+        "centroid weight %s", ", ".join(f"{n}={h.centroid_weight:g}" for n, h in heads.items())
+    )
     return weight, text_features, heads
+
+
+def _with_centroids(
+    f: Field, vectors: np.ndarray, head_proba: np.ndarray, config: HeadConfig
+) -> tuple[float, np.ndarray]:
+    """The centroid weight chosen on the field's out-of-fold rows, and those rows' blend."""
+    if set(config.centroid_weights) <= {0.0}:
+        return 0.0, head_proba
+    centroid = out_of_fold_centroid_proba(
+        vectors, f.y, f.classes, f.folds, config.centroid_temperature
+    )
+    return choose_weight(
+        head_proba,
+        centroid,
+        config.centroid_weights,
+        lambda proba: _score(f.y, proba, f.classes, config.criterion),
+    )

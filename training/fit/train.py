@@ -206,7 +206,10 @@ class TicketModel:
                         labels[name],
                         fitted.classes,
                         list(fitted.excluded_classes),
-                    )
+                        always=fitted.centroid_weight > 0,
+                    ),
+                    "centroid_weight": fitted.centroid_weight,
+                    "centroid_temperature": config.head.centroid_temperature,
                 }
             )
             for name, fitted in fitted_heads.items()

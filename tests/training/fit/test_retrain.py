@@ -77,8 +77,9 @@ def test_a_worse_candidate_is_refused_unless_forced(tmp_path: Path) -> None:
     current = _current(tmp_path, tickets[:100], "good")  # the export has grown since
     export = _export(tmp_path, tickets)
     # A head regularised to near-uniform probabilities, unweighted so that the class priors
-    # decide its argmax: a clearly worse model (balanced weights would keep the ranking).
-    crippled_head = HeadConfig(Cs=(1e-5,), cv_folds=2, class_weight=None)
+    # decide its argmax: a clearly worse model (balanced weights would keep the ranking, and
+    # so would the nearest-centroid evidence: it is left out).
+    crippled_head = HeadConfig(Cs=(1e-5,), cv_folds=2, class_weight=None, centroid_weights=(0.0,))
     crippled = RetrainConfig(head=crippled_head, name="crippled")
     result = retrain(export, embedder=HashingEmbedder(), current=current, config=crippled)
     assert result.promoted is False

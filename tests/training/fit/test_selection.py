@@ -40,7 +40,7 @@ def _rare_predictions(config: HeadConfig) -> tuple[int, int]:
 
 def test_the_rare_class_the_old_criterion_never_predicts_is_kept() -> None:
     Cs = (0.1, 1.0, 10.0)
-    old = HeadConfig(Cs=Cs, class_weight=None, criterion="log_loss")
+    old = HeadConfig(Cs=Cs, class_weight=None, criterion="log_loss", centroid_weights=(0.0,))
     assert _rare_predictions(old) == (0, 0)
     predicted, right = _rare_predictions(HeadConfig(Cs=Cs))
     assert right >= 4 and predicted >= right
