@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from classifier.errors import ExportFormatError, TicketlensError
+from training.cli.analytics_common import (
+    HtmlOption,
+    JsonOption,
+    ModelOption,
+    WideOption,
+    Window,
+    emit_json,
+    load_current,
+    show,
+)
 from training.cli.common import (
     CacheOption,
     ColumnsOption,
-    IdColumnOption,
     NoCacheOption,
     PresetOption,
-    TextColumnOption,
     bundle_embedder,
     console,
     errors,
@@ -30,22 +38,9 @@ from training.cli.mapping import (
     export_overrides,
     given_overrides,
 )
-from training.cli.tables import drift_tables, evaluation_tables, f
-
-if TYPE_CHECKING:
-    pass
-
-from training.cli.analytics_common import (
-    HtmlOption,
-    JsonOption,
-    ModelOption,
-    WideOption,
-    Window,
-    emit_json,
-    load_current,
-    show,
-)
+from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
 from training.cli.report_cmd import report_command
+from training.cli.tables import drift_tables, evaluation_tables, f
 
 # training.evaluation.drift.DEFAULT_THRESHOLD_PP, kept here so `--help` does not import scipy
 # (a test keeps the two equal).
@@ -55,15 +50,13 @@ DRIFT_ALPHA = 0.05  # training.evaluation.significance.DEFAULT_ALPHA
 
 
 @friendly_errors
+@option_groups
 def evaluate_command(
     export: Annotated[Path, typer.Argument(help="Labeled test export (CSV, JSONL, Parquet).")],
     model: ModelOption = Path("models/current"),
     json_output: JsonOption = False,
     html: HtmlOption = None,
-    preset: PresetOption = None,
-    columns: ColumnsOption = None,
-    text_column: TextColumnOption = None,
-    id_column: IdColumnOption = None,
+    column_flags: ExportColumns = NO_COLUMN_FLAGS,
     label: LabelColumnsOption = None,
     date_format: DateFormatOption = None,
     encoding: EncodingOption = None,
@@ -80,10 +73,10 @@ def evaluate_command(
 
     bundle = load_bundle(model)
     given = given_overrides(
-        preset,
-        columns,
-        text_column=text_column,
-        id_column=id_column,
+        column_flags.preset,
+        column_flags.columns,
+        text_column=column_flags.text_column,
+        id_column=column_flags.id_column,
         labels=label,
         date_format=date_format,
     )

@@ -11,18 +11,8 @@ from rich.table import Table
 
 from classifier.embedders.base import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL
 from classifier.errors import TicketlensError
-from training.cli.common import (
-    CacheOption,
-    ColumnsOption,
-    IdColumnOption,
-    NoCacheOption,
-    PresetOption,
-    TextColumnOption,
-    console,
-    friendly_errors,
-    make_embedder,
-    mapping_overrides,
-)
+from training.cli.common import CacheOption, NoCacheOption, console, friendly_errors, make_embedder
+from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
 
 if TYPE_CHECKING:
     import numpy as np
@@ -168,11 +158,25 @@ def _load_model(model: Path, cache_dir: Path | None) -> TicketClassifier:
     return TicketClassifier.load(model, cache_dir=cache_dir_for(cache_dir))
 
 
+def _model_and_embedder(
+    model: Path | None, cache_dir: Path | None, no_cache: bool
+) -> tuple[TicketClassifier | None, Embedder]:
+    """The bundle at `model` and its embedder, or no bundle and the packaged embedding model."""
+    classifier = _load_model(model, cache_dir) if model is not None else None
+    if classifier is not None:
+        return classifier, classifier.embedder
+    embedder = make_embedder(
+        DEFAULT_MODEL, DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, cache_dir, no_cache
+    )
+    return None, embedder
+
+
 def _top3(prediction: Any) -> str:
     return "; ".join(f"{s.label} ({s.confidence:.2f})" for s in prediction.top)
 
 
 @friendly_errors
+@option_groups
 def suggest_command(
     export: Annotated[Path, typer.Argument(help="Helpdesk export (CSV, JSONL, Parquet).")],
     model: ModelOption = None,
@@ -181,10 +185,7 @@ def suggest_command(
         "to_label.csv"
     ),
     labeled: LabeledOption = None,
-    preset: PresetOption = None,
-    columns: ColumnsOption = None,
-    text_column: TextColumnOption = None,
-    id_column: IdColumnOption = None,
+    column_flags: ExportColumns = NO_COLUMN_FLAGS,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
 ) -> None:
@@ -195,20 +196,12 @@ def suggest_command(
     from training.coldstart.select import select
     from training.io.export import read_tickets
 
-    overrides = mapping_overrides(preset, columns, text_column, id_column)
-    tickets, _ = read_tickets(export, [], overrides)
+    tickets, _ = read_tickets(export, [], column_flags.overrides())
     done: set[str] = set()
     for path in labeled or []:
         filled, _ = read_tickets(path, None)
         done |= {t.id for t in filled if t.labels}
-    classifier = _load_model(model, cache_dir) if model is not None else None
-    embedder = (
-        classifier.embedder
-        if classifier is not None
-        else make_embedder(
-            DEFAULT_MODEL, DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, cache_dir, no_cache
-        )
-    )
+    classifier, embedder = _model_and_embedder(model, cache_dir, no_cache)
     kept, _, vectors = _texts_and_vectors(tickets, embedder)
     exclude = [i for i, t in enumerate(kept) if t.id in done]
     predictions: list[Prediction] = []

@@ -9,20 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from classifier.embedders.base import DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL
-from training.cli.coldstart import ModelOption, _load_model, _texts_and_vectors
-from training.cli.common import (
-    CacheOption,
-    ColumnsOption,
-    IdColumnOption,
-    NoCacheOption,
-    PresetOption,
-    TextColumnOption,
-    console,
-    friendly_errors,
-    make_embedder,
-    mapping_overrides,
-)
+from training.cli.coldstart import ModelOption, _model_and_embedder, _texts_and_vectors
+from training.cli.common import CacheOption, NoCacheOption, console, friendly_errors
+from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
 
 if TYPE_CHECKING:
     from training.coldstart.candidates import CandidateFile
@@ -99,6 +88,7 @@ def _page(clusters: list[Cluster], **context: Any) -> str:
 
 
 @friendly_errors
+@option_groups
 def discover_command(
     export: Annotated[Path, typer.Argument(help="Helpdesk export (CSV, JSONL, Parquet).")],
     model: ModelOption = None,
@@ -116,10 +106,7 @@ def discover_command(
     min_cluster_size: Annotated[
         int | None, typer.Option(min=2, help="Smallest cluster.", show_default="1 % of tickets")
     ] = None,
-    preset: PresetOption = None,
-    columns: ColumnsOption = None,
-    text_column: TextColumnOption = None,
-    id_column: IdColumnOption = None,
+    column_flags: ExportColumns = NO_COLUMN_FLAGS,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
 ) -> None:
@@ -143,17 +130,8 @@ def discover_command(
     from training.coldstart.novelty import novelty, references_of
     from training.io.export import read_tickets
 
-    tickets, _ = read_tickets(
-        export, [], mapping_overrides(preset, columns, text_column, id_column)
-    )
-    classifier = _load_model(model, cache_dir) if model is not None else None
-    embedder = (
-        classifier.embedder
-        if classifier is not None
-        else make_embedder(
-            DEFAULT_MODEL, DEFAULT_MAX_TOKENS, DEFAULT_MAX_WINDOWS, cache_dir, no_cache
-        )
-    )
+    tickets, _ = read_tickets(export, [], column_flags.overrides())
+    classifier, embedder = _model_and_embedder(model, cache_dir, no_cache)
     kept, texts, vectors = _texts_and_vectors(tickets, embedder)
     duplicates: list[tuple[str, str, str, float]] = []
     signal, flagged = None, None

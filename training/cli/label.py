@@ -25,11 +25,7 @@ from training.cli.common import (
     BackendName,
     BackendOption,
     CacheOption,
-    ColumnsOption,
-    IdColumnOption,
     NoCacheOption,
-    PresetOption,
-    TextColumnOption,
     console,
     errors,
     friendly_errors,
@@ -41,6 +37,7 @@ from training.cli.mapping import (
     export_overrides,
     given_overrides,
 )
+from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
 from training.cli.scale_out import (
     RAY_SHARD_ROWS,
     ActorsOption,
@@ -77,6 +74,7 @@ class _RateColumn(ProgressColumn):
 
 
 @friendly_errors
+@option_groups
 def label_command(
     export: Annotated[
         str,
@@ -103,10 +101,7 @@ def label_command(
             show_default=f"512; --engine ray: {RAY_SHARD_ROWS}",
         ),
     ] = None,
-    preset: PresetOption = None,
-    columns: ColumnsOption = None,
-    text_column: TextColumnOption = None,
-    id_column: IdColumnOption = None,
+    column_flags: ExportColumns = NO_COLUMN_FLAGS,
     date_format: DateFormatOption = None,
     cache_dir: CacheOption = None,
     no_cache: NoCacheOption = False,
@@ -128,7 +123,11 @@ def label_command(
     from training.labeling.local import check_output_writable, label_export
 
     given = given_overrides(
-        preset, columns, text_column=text_column, id_column=id_column, date_format=date_format
+        column_flags.preset,
+        column_flags.columns,
+        text_column=column_flags.text_column,
+        id_column=column_flags.id_column,
+        date_format=date_format,
     )
     overrides = export_overrides(export, bundle_record(model), given)  # train's mapping first
     if use_ray(engine):

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from classifier.errors import ExportFormatError
+from training.cli.analytics_common import (
+    AccountOption,
+    CreatedOption,
+    HtmlOption,
+    JsonOption,
+    WideOption,
+    emit_json,
+    load_current,
+    show,
+)
 from training.cli.common import (
     ColumnsOption,
     PresetOption,
@@ -23,20 +33,6 @@ from training.cli.mapping import (
     given_overrides,
 )
 from training.cli.tables import report_tables
-
-if TYPE_CHECKING:
-    pass
-
-from training.cli.analytics_common import (
-    AccountOption,
-    CreatedOption,
-    HtmlOption,
-    JsonOption,
-    WideOption,
-    emit_json,
-    load_current,
-    show,
-)
 
 
 @friendly_errors

@@ -15,21 +15,17 @@ from classifier.errors import TicketlensError
 from training.cli.coldstart import LabeledOption, add_similar_index, cold_start_train
 from training.cli.common import (
     CacheOption,
-    ColumnsOption,
-    IdColumnOption,
     NoCacheOption,
-    PresetOption,
-    TextColumnOption,
     console,
     friendly_errors,
     label_fields,
     load_bundle,
     make_embedder,
     make_static_embedder,
-    mapping_overrides,
 )
 from training.cli.cv_tables import cv_tables
 from training.cli.mapping import DateFormatOption, EncodingOption
+from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
 from training.cli.scale_out import (
     AddressOption,
     Engine,
@@ -54,6 +50,7 @@ class Features(StrEnum):
 
 
 @friendly_errors
+@option_groups
 def train_command(
     export: Annotated[Path, typer.Argument(help="Labeled helpdesk export (CSV, JSONL, Parquet).")],
     label: Annotated[
@@ -135,10 +132,7 @@ def train_command(
             "`ticketlens similar` and POST /similar.",
         ),
     ] = False,
-    preset: PresetOption = None,
-    columns: ColumnsOption = None,
-    text_column: TextColumnOption = None,
-    id_column: IdColumnOption = None,
+    column_flags: ExportColumns = NO_COLUMN_FLAGS,
     date_format: DateFormatOption = None,
     encoding: EncodingOption = None,
     allow_small: Annotated[
@@ -170,7 +164,7 @@ def train_command(
     from training.io.taxonomy import check_labels, load_taxonomy, raise_for_unknown
 
     fields, label_columns = label_fields(label or [])
-    overrides = mapping_overrides(preset, columns, text_column, id_column)
+    overrides = column_flags.overrides()
     if date_format is not None:
         overrides["date_format"] = date_format
     if label_columns:

@@ -12,7 +12,7 @@ from classifier.records import Ticket
 from tests.conftest import _FEATURES, _WORDS, make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
 from training.cli import coldstart as cli_coldstart
-from training.cli import coldstart_discover, coldstart_explore, root
+from training.cli import coldstart_explore, root
 from training.cli import train as cli_train
 from training.coldstart import ColdStartModel, DiscoverConfig, discover, draft_taxonomy, select
 from training.io.taxonomy import Taxonomy, load_taxonomy
@@ -35,14 +35,12 @@ def unlabeled(tickets: list[Ticket]) -> list[Ticket]:
 def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_coldstart, "make_embedder", lambda *a, **k: HashingEmbedder())
     monkeypatch.setattr(cli_train, "make_embedder", lambda *a, **k: HashingEmbedder())
-    monkeypatch.setattr(coldstart_discover, "make_embedder", lambda *a, **k: HashingEmbedder())
 
     def load(path: Path, cache_dir: Path | None) -> TicketClassifier:
         return TicketClassifier(load_bundle(path), HashingEmbedder())
 
     monkeypatch.setattr(cli_coldstart, "_load_model", load)
     monkeypatch.setattr(coldstart_explore, "_load_model", load)
-    monkeypatch.setattr(coldstart_discover, "_load_model", load)
 
 
 def _train_zero_shot(export: Path, taxonomy: Path, models: Path) -> None:

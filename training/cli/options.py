@@ -1,0 +1,82 @@
+"""Option groups: flags several commands take together, declared once.
+
+Typer reads a command's options from its parameters, one each, so flags that five commands share
+would be five copies of the same parameters. Under `@option_groups` a command takes the group as
+one parameter (`column_flags: ExportColumns = NO_COLUMN_FLAGS`): parsing and `--help` see the
+group's fields in that place, with their own names, defaults and help, and the command receives
+them as one frozen dataclass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, get_type_hints
+
+from training.cli.common import (
+    ColumnsOption,
+    IdColumnOption,
+    PresetOption,
+    TextColumnOption,
+    mapping_overrides,
+)
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ExportColumns:
+    """`--preset`, `--columns`, `--text-column`, `--id-column`: how an export's columns map to
+    ticket fields."""
+
+    preset: PresetOption = None
+    columns: ColumnsOption = None
+    text_column: TextColumnOption = None
+    id_column: IdColumnOption = None
+
+    def overrides(self) -> dict[str, Any]:
+        """The column overrides these flags give (`common.mapping_overrides`)."""
+        return mapping_overrides(self.preset, self.columns, self.text_column, self.id_column)
+
+
+NO_COLUMN_FLAGS = ExportColumns()
+"""The group's default: no flag given."""
+
+_GROUPS: tuple[type, ...] = (ExportColumns,)
+
+
+def _expand(group: type, kind: Any) -> list[inspect.Parameter]:
+    hints = get_type_hints(group, include_extras=True)
+    return [
+        inspect.Parameter(f.name, kind, default=f.default, annotation=hints[f.name])
+        for f in dataclasses.fields(group)
+    ]
+
+
+def option_groups(command: Callable[..., R]) -> Callable[..., R]:
+    """`command` with each parameter annotated with a group class replaced, for typer, by the
+    group's fields; called with them, it gets the group instance instead."""
+    signature = inspect.signature(command, eval_str=True)
+    groups: dict[str, type] = {}
+    parameters: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.annotation in _GROUPS:
+            groups[param.name] = param.annotation
+            parameters += _expand(param.annotation, param.kind)
+        else:
+            parameters.append(param)
+    names = [p.name for p in parameters]
+    if len(set(names)) != len(names):
+        raise TypeError(f"{command.__qualname__}: a group's field repeats a parameter's name")
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> R:
+        for name, group in groups.items():
+            kwargs[name] = group(**{f.name: kwargs.pop(f.name) for f in dataclasses.fields(group)})
+        return command(**kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return wrapper
