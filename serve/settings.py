@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     (the log stores a hash of the text, never the text: agents read the ticket there)."""
     review_claim_minutes: float = Field(default=10.0, gt=0)
     """How long a ticket shown to one agent is withheld from the others."""
+    usage_file: Path | None = None
+    """Product-usage file (what `ticketlens report --usage` reads) for the pulse's urgent-fix list
+    and silence decoded; read at start-up (a bad file stops it there) and when it changes."""
+    usage_columns: dict[str, str] = Field(default_factory=dict)
+    """Usage column key → the file's column, where the names are not found (e.g.
+    {"measure": "seats"}); the keys are those of `report --usage-column`."""
     public_url: str = "http://127.0.0.1:8000"
     """Base of the links in alerts."""
     alert_slack_url: SecretStr | None = None

@@ -1,13 +1,17 @@
-"""The pulse: `/pulse` (weekly counts, shares, spikes, drift, silent accounts) and
-`/pulse/tickets` (the tickets behind one number)."""
+"""The pulse: `/pulse` (weekly counts, shares, spikes, drift, silent accounts; with a usage
+file, the urgent-fix list and silence decoded) and `/pulse/tickets` (the tickets behind one
+number)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from datetime import date
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from serve.deps import ServiceDep
@@ -16,7 +20,37 @@ from serve.web.chart import stacked_chart
 from serve.web.pages.common import engine, fields, page
 from serve.web.session import Viewer
 
-router = APIRouter(include_in_schema=False)
+if TYPE_CHECKING:
+    from serve.web.usage_readings import UsagePulse
+
+QUIET_WEEKS = 4
+"""Weeks without a ticket that make an account silent (and its usage's recent stretch)."""
+
+
+@contextlib.asynccontextmanager
+async def _read_usage(app: FastAPI) -> AsyncIterator[None]:
+    """Read the usage file at start-up: a bad one stops the service here, in one line."""
+    service = app.state.service
+    path = service.settings.usage_file
+    app.state.usage_readings = None
+    if path is not None and service.store is not None:
+        # Imported only when a usage file is set: the analytics bring scipy.
+        from serve.web.usage_readings import UsageReadings
+
+        readings = UsageReadings(path, service.settings.usage_columns, service.store.engine)
+        await asyncio.to_thread(readings.start)
+        app.state.usage_readings = readings
+    yield
+
+
+router = APIRouter(include_in_schema=False, lifespan=_read_usage)
+
+
+def _usage_pulse(
+    request: Request, names: list[str], silent: list[tuple[str, int, str]]
+) -> UsagePulse | None:
+    readings = getattr(request.app.state, "usage_readings", None)
+    return None if readings is None else readings.pulse(names, silent, QUIET_WEEKS)
 
 
 @router.get("/pulse", response_class=HTMLResponse)
@@ -34,7 +68,8 @@ async def pulse(
     started = time.perf_counter()
     table = await asyncio.to_thread(aggregates.weekly_table, log, field, since, until)
     found = await asyncio.to_thread(aggregates.spikes, table)
-    silent = await asyncio.to_thread(aggregates.silent_accounts, log)
+    silent = await asyncio.to_thread(aggregates.silent_accounts, log, QUIET_WEEKS)
+    usage = await asyncio.to_thread(_usage_pulse, request, names, silent)
     rows = [
         {
             "week": week,
@@ -64,6 +99,8 @@ async def pulse(
         chart=stacked_chart(table, found),
         drifting=aggregates.drifting_up(table),
         silent=silent,
+        usage=usage,
+        quiet_weeks=QUIET_WEEKS,
         since=since,
         until=until,
         took_ms=round(1000 * (time.perf_counter() - started)),
