@@ -7,11 +7,12 @@ are counted and left out. It is read at start-up, where a bad file stops the ser
 reader's one-line error, and again when the file changes (mtime or size) or the log gains a week
 (an account new to the log joins then). Before anything is logged the file is only checked.
 
-The readings are the analytics' own functions run on the log's weekly aggregates, never on its
-rows: `urgent_fixes` on the `feature` field's tickets per week in the usage weeks,
-`decode_silence` on the pulse's silent accounts. Each result is kept until its inputs change (the
-usage file's version and those counts), so most requests compute nothing. The log keeps neither
-CSAT nor resolution times: those figures are NaN here.
+The readings come from the log's weekly aggregates, never from its rows: the urgent-fix list
+from the `feature` field's tickets in the usage weeks (`serve.web.urgent_counts`: the arithmetic
+of `training.analytics.urgent.urgent_fixes`, its usage side computed once per read of the file),
+silence decoded by `training.analytics.silence.decode_silence` on the pulse's silent accounts,
+kept until those or the file change. The log keeps neither CSAT nor resolution times: those
+figures are NaN here.
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from classifier.errors import TicketlensError
 from classifier.predlog import account_totals, weekly_cells, weekly_totals
+from serve.web.urgent_counts import UrgentBasis, urgent_basis, urgent_from_counts
 from training.analytics.accounts import SilentAccount
 from training.analytics.frame import TicketFrame
 from training.analytics.silence import DecodedSilence, decode_silence
-from training.analytics.urgent import UrgentFix, urgent_fixes
+from training.analytics.urgent import UrgentFix
 from training.analytics.usage import Usage, load_usage
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class UsageReadings:
         self._key: tuple[Any, ...] | None = None
         self._usage: Usage | None = None
         self._error: str | None = None
-        self._urgent: tuple[Any, list[UrgentFix]] | None = None
+        self._basis: tuple[Any, UrgentBasis | None] | None = None
         self._silence: tuple[Any, list[DecodedSilence]] | None = None
 
     def start(self) -> None:
@@ -156,26 +157,26 @@ class UsageReadings:
         )
 
     def _urgent_list(self, key: Any, usage: Usage) -> list[UrgentFix]:
-        if not usage.has_features or usage.data.empty:
+        cached = self._basis
+        if cached is None or cached[0] != key:
+            cached = (key, urgent_basis(usage))
+            self._basis = cached
+        basis = cached[1]
+        if basis is None:
             return []
-        windows = usage.data["window"]
-        features = sorted(set(usage.data["feature"]))
         cells = weekly_cells.c
-        query = sa.select(cells.week, cells.label, cells.tickets).where(
-            cells.field == URGENT_FIELD,
-            cells.week >= f"{windows.min():%Y-%m-%d}",
-            cells.week <= f"{windows.max():%Y-%m-%d}",
-            cells.label.in_(features),
+        query = (
+            sa.select(cells.label, sa.func.sum(cells.tickets))
+            .where(
+                cells.field == URGENT_FIELD,
+                cells.week.in_(basis.weeks),
+                cells.label.in_(list(basis.features)),
+            )
+            .group_by(cells.label)
         )
         with self.engine.connect() as connection:
-            found = connection.execute(query).all()
-        counts = tuple(sorted((str(w), str(v), int(n)) for w, v, n in found))
-        cached = self._urgent
-        if cached is not None and cached[0] == (key, counts):
-            return cached[1]
-        result = urgent_fixes(_count_frame(counts), usage, URGENT_FIELD)
-        self._urgent = ((key, counts), result)
-        return result
+            tickets = {str(v): int(n) for v, n in connection.execute(query)}
+        return urgent_from_counts(basis, tickets)
 
     def _decoded(
         self,
@@ -194,22 +195,6 @@ class UsageReadings:
         result = decode_silence(accounts, usage, quiet_weeks)
         self._silence = (inputs, result)
         return result
-
-
-def _count_frame(counts: tuple[tuple[str, str, int], ...]) -> TicketFrame:
-    """One row per logged ticket of each (week, feature) count: the frame `urgent_fixes` reads."""
-    numbers = np.array([n for _w, _v, n in counts], dtype=np.int64)
-    weeks = pd.to_datetime(pd.Series([w for w, _v, _n in counts], dtype=object))
-    labels = pd.Categorical([v for _w, v, _n in counts])
-    data = pd.DataFrame(
-        {
-            "window": np.repeat(weeks.to_numpy(), numbers),
-            URGENT_FIELD: pd.Categorical.from_codes(
-                np.repeat(labels.codes, numbers), labels.categories
-            ),
-        }
-    )
-    return TicketFrame(data, [URGENT_FIELD], {URGENT_FIELD: URGENT_FIELD}, _SOURCE, "week")
 
 
 __all__ = ["URGENT_FIELD", "UsageFileError", "UsagePulse", "UsageReadings"]
