@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -32,18 +31,16 @@ from classifier.errors import TicketlensError
 from classifier.predlog import account_totals, weekly_cells, weekly_totals
 from serve.web.urgent_counts import UrgentBasis, urgent_basis, urgent_from_counts
 from training.analytics.accounts import SilentAccount
-from training.analytics.frame import TicketFrame
 from training.analytics.silence import DecodedSilence, decode_silence
 from training.analytics.urgent import UrgentFix
 from training.analytics.usage import Usage, load_usage
+from training.analytics.usage_check import check_usage_file, weeks_frame
 
 logger = logging.getLogger(__name__)
 
 URGENT_FIELD = "feature"
 """The label field the urgent-fix list matches to the usage file's features (as the report)."""
 _SOURCE = "the prediction log"
-_ANY_WEEKS = ("1900-01-01", "2199-12-30")
-"""Mondays bounding every week a usage file may hold: the check before anything is logged."""
 
 
 class UsageFileError(TicketlensError):
@@ -69,12 +66,6 @@ def _hint(exc: TicketlensError) -> str:
     if "--usage-column" in text:
         text += ' (on the service: TICKETLENS_USAGE_COLUMNS=\'{"KEY": "COLUMN"}\')'
     return text
-
-
-def _weeks_frame(first: str, last: str) -> TicketFrame:
-    """A frame with no tickets whose windows run from week `first` to week `last`."""
-    data = pd.DataFrame({"window": pd.to_datetime([first, last])})
-    return TicketFrame(data, [], {}, _SOURCE, "week")
 
 
 class UsageReadings:
@@ -129,11 +120,11 @@ class UsageReadings:
                 "no such file (set TICKETLENS_USAGE_FILE to the usage file)", file=self.path
             )
         if first is None or last is None:
-            load_usage(self.path, _weeks_frame(*_ANY_WEEKS), columns=self.columns)
+            check_usage_file(self.path, self.columns)
             return None
         with self.engine.connect() as connection:
             accounts = connection.execute(sa.select(account_totals.c.account_id)).scalars().all()
-        frame = _weeks_frame(first, last)
+        frame = weeks_frame(first, last, _SOURCE)
         return load_usage(self.path, frame, columns=self.columns, known_accounts=set(accounts))
 
     def pulse(

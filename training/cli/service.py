@@ -66,6 +66,15 @@ def serve_command(
             help="Runtime of the transformer: onnx (exported once per machine) or torch.",
         ),
     ] = BackendName.ONNX,
+    usage: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="TICKETLENS_USAGE_FILE",
+            help="Product-usage file (as `report --usage`) for the pulse's urgent fixes and "
+            "silence decoded.",
+            show_default="none",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     factory: Annotated[str, typer.Option(hidden=True)] = APP_FACTORY,
 ) -> None:
@@ -79,6 +88,11 @@ def serve_command(
         raise TicketlensError(
             f"set {TOKEN_VARIABLE} to the bearer token clients must send", field=TOKEN_VARIABLE
         )
+    if usage is not None:
+        from training.analytics.usage_check import check_usage_file, usage_columns_from_env
+
+        check_usage_file(usage, usage_columns_from_env())  # one line here, not inside uvicorn
+        os.environ["TICKETLENS_USAGE_FILE"] = str(usage)
     bundle = load_bundle(model)  # fail here, in one line, rather than inside the server
     check_backend(backend)
     record = bundle.manifest.embedding_model
