@@ -13,29 +13,29 @@ from classifier.extras import importable
 importable("sqlalchemy", "serve")
 
 from classifier.predlog.aggregates import (  # noqa: E402
-    AGGREGATE_TABLES,
     REVIEW_MARGIN,
-    account_totals,
     entry_margin,
-    review_candidates,
     update_aggregates,
     week_start,
-    weekly_accounts,
-    weekly_cell_accounts,
-    weekly_cells,
-    weekly_totals,
 )
 from classifier.predlog.backfill import backfill, label_of, needs_review, ticket_time, week_of  # noqa: E402
 from classifier.predlog.read import read_corrections, read_predictions  # noqa: E402
 from classifier.predlog.schema import (  # noqa: E402
+    AGGREGATE_TABLES,
     PredictionLogError,
     Timeouts,
+    account_totals,
     feedback_table,
     is_unavailable,
     make_engine,
     metadata,
     predictions_table,
+    review_candidates,
     safe_url,
+    weekly_accounts,
+    weekly_cell_accounts,
+    weekly_cells,
+    weekly_totals,
 )
 from classifier.predlog.store import PredictionStore, prediction_rows, text_sha256  # noqa: E402
 

@@ -32,7 +32,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from classifier.predlog.schema import metadata
+from classifier.predlog.schema import (
+    account_totals,
+    review_candidates,
+    weekly_accounts,
+    weekly_cell_accounts,
+    weekly_cells,
+    weekly_totals,
+)
 from classifier.records import NO_LABEL
 
 logger = logging.getLogger(__name__)
@@ -40,80 +47,6 @@ logger = logging.getLogger(__name__)
 REVIEW_MARGIN = 0.1
 """Best-vs-second confidence gap below which an unflagged prediction is kept as a review
 suggestion (the gap coldstart's label discovery calls "close")."""
-
-_WEEK = sa.String(10)
-_KEY = sa.String(255)
-
-weekly_totals = sa.Table(
-    "weekly_totals",
-    metadata,
-    sa.Column("week", _WEEK, primary_key=True),
-    sa.Column("tickets", sa.Integer, nullable=False),
-    sa.Column("accounts", sa.Integer, nullable=False),
-    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-weekly_cells = sa.Table(
-    "weekly_cells",
-    metadata,
-    sa.Column("week", _WEEK, primary_key=True),
-    sa.Column("field", _KEY, primary_key=True),
-    sa.Column("label", _KEY, primary_key=True),
-    sa.Column("tickets", sa.Integer, nullable=False),
-    sa.Column("needs_review", sa.Integer, nullable=False),
-    sa.Column("accounts", sa.Integer, nullable=False),
-    sa.Column("busiest", sa.Integer, nullable=False),
-    sa.Index("ix_weekly_cells_field_week", "field", "week"),
-)
-
-weekly_cell_accounts = sa.Table(
-    "weekly_cell_accounts",
-    metadata,
-    sa.Column("field", _KEY, primary_key=True),
-    sa.Column("week", _WEEK, primary_key=True),
-    sa.Column("label", _KEY, primary_key=True),
-    sa.Column("account_id", _KEY, primary_key=True),
-    sa.Column("tickets", sa.Integer, nullable=False),
-)
-
-weekly_accounts = sa.Table(
-    "weekly_accounts",
-    metadata,
-    sa.Column("week", _WEEK, primary_key=True),
-    sa.Column("account_id", _KEY, primary_key=True),
-    sa.Column("tickets", sa.Integer, nullable=False),
-)
-
-account_totals = sa.Table(
-    "account_totals",
-    metadata,
-    sa.Column("account_id", _KEY, primary_key=True),
-    sa.Column("tickets", sa.Integer, nullable=False),
-    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-review_candidates = sa.Table(
-    "review_candidates",
-    metadata,
-    sa.Column("field", _KEY, primary_key=True),
-    sa.Column("ticket_id", _KEY, primary_key=True),
-    sa.Column("log_id", sa.Integer, nullable=False),
-    sa.Column("flagged", sa.Boolean, nullable=False),
-    sa.Column("confidence", sa.Float, nullable=False),
-    sa.Column("margin", sa.Float, nullable=True),
-    sa.Index("ix_review_candidates_newest", "field", "flagged", "log_id"),
-    sa.Index("ix_review_candidates_confidence", "field", "flagged", "confidence"),
-    sa.Index("ix_review_candidates_margin", "field", "margin"),
-)
-
-AGGREGATE_TABLES = (
-    weekly_totals,
-    weekly_cells,
-    weekly_cell_accounts,
-    weekly_accounts,
-    account_totals,
-    review_candidates,
-)
 
 
 def week_start(when: datetime) -> str:

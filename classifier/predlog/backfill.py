@@ -15,18 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from classifier.predlog.aggregates import (
+from classifier.predlog.aggregates import REVIEW_MARGIN, candidate, upsert_candidates
+from classifier.predlog.schema import (
     AGGREGATE_TABLES,
-    REVIEW_MARGIN,
     account_totals,
-    candidate,
-    upsert_candidates,
+    predictions_table,
     weekly_accounts,
     weekly_cell_accounts,
     weekly_cells,
     weekly_totals,
 )
-from classifier.predlog.schema import predictions_table
 from classifier.records import NO_LABEL
 
 logger = logging.getLogger(__name__)
