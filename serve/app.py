@@ -60,7 +60,11 @@ def create_app(
     timeouts = Timeouts(
         connect_s=settings.db_connect_timeout_s, statement_ms=settings.db_statement_timeout_ms
     )
-    store = PredictionStore(settings.db_url, timeouts) if settings.log_predictions else None
+    store = (
+        PredictionStore(settings.db_url, timeouts, aggregates=settings.log_aggregates)
+        if settings.log_predictions
+        else None
+    )
     metrics = Metrics()
     service = Service(settings, holder, store, metrics)
     if classifier is not None:
@@ -112,7 +116,7 @@ def create_app(
     app.include_router(feedback.router)
     app.include_router(webhooks.router)
     app.include_router(similar.router)
-    if store is not None:  # pages, /releases and alerts all read the prediction log
+    if store is not None and store.aggregates:  # pages, /releases, alerts read the aggregates
         install_web(app, service)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees 413s too

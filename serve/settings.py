@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     db_url: str = Field(default="sqlite:///ticketlens.db", repr=False)  # may hold a password
     """Prediction log: any SQLAlchemy URL (SQLite in WAL mode by default, or PostgreSQL)."""
     log_predictions: bool = True
+    log_aggregates: bool = True
+    """Keep the pages' weekly counts with every log write (the pages need them: off, there are
+    no pages, /releases or alerts; they are refilled from the whole log when turned back on)."""
     journal_path: Path | None = None
     """Local journal of log rows the database could not take in time, replayed when it is back.
     Default: next to a SQLite log (`<file>.journal.sqlite`), else `ticketlens-journal.sqlite` in

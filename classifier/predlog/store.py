@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from classifier.predlog.aggregates import update_aggregates
 from classifier.predlog.backfill import backfill
 from classifier.predlog.schema import (
+    AGGREGATE_TABLES,
     PredictionLogError,
     Timeouts,
     feedback_table,
@@ -94,17 +95,26 @@ def _insert_ignoring_duplicates(
 class PredictionStore:
     """Writes predictions and feedback; one instance per service, safe across threads."""
 
-    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
+    def __init__(
+        self, url: str, timeouts: Timeouts | None = None, *, aggregates: bool = True
+    ) -> None:
         self.url = url
         self.engine = make_engine(url, timeouts)
+        self.aggregates = aggregates
+        """Keep the pages' weekly aggregates with every write; off, they are emptied at start-up
+        (so turning them back on refills them from the whole log) and left alone."""
 
     def create_tables(self) -> None:
         """Create the tables that do not exist yet (never alters existing ones), and fill the
-        pages' aggregates from a log that predates them."""
+        pages' aggregates from a log that predates them (or empty them, with aggregates off)."""
         try:
             metadata.create_all(self.engine)
             with self.engine.begin() as connection:
-                backfill(connection)
+                if self.aggregates:
+                    backfill(connection)
+                else:
+                    for table in AGGREGATE_TABLES:
+                        connection.execute(table.delete())
         except sa.exc.OperationalError as exc:
             raise PredictionLogError(
                 f"cannot open the database ({exc.orig})", file=safe_url(self.url)
@@ -139,7 +149,8 @@ class PredictionStore:
             stored = _insert_ignoring_duplicates(
                 connection, predictions_table, unique, ["ticket_id", "model_version"]
             )
-            update_aggregates(connection, stored)  # same transaction: counted iff stored
+            if self.aggregates:
+                update_aggregates(connection, stored)  # same transaction: counted iff stored
             return len(stored)
 
     def record_feedback(

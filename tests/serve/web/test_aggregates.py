@@ -268,3 +268,25 @@ def test_answers_of_the_api_are_counted_once_with_their_margins(client: Any) -> 
         and (lambda t: t[0]["confidence"] - t[1]["confidence"])(p["fields"]["feature"]["top"]) < 0.1
     ]
     assert close == ["H-1"] and queue.suggested_remaining(engine, "feature") == 1
+
+
+def test_aggregates_off_leave_them_empty_and_on_again_refills_from_the_whole_log(
+    make_store: Any,
+) -> None:
+    reference, toggled = make_store("reference"), make_store("toggled")
+    rows = _mixed_rows()
+    reference.insert_rows(rows)
+    toggled.insert_rows(rows[:5])
+    off = PredictionStore(toggled.url, aggregates=False)
+    off.create_tables()  # a start-up with the aggregates off empties them
+    assert aggregates.weekly_table(off.engine, "category").weeks == []
+    assert off.insert_rows(rows[5:]) == len(rows) - 5  # logged, not counted
+    assert aggregates.weekly_table(off.engine, "category").weeks == []
+    off.dispose()
+    toggled.create_tables()  # on again: filled from every row, as if never off
+    for field in ("category", "feature"):
+        a = aggregates.weekly_table(reference.engine, field)
+        b = aggregates.weekly_table(toggled.engine, field)
+        assert (a.weeks, a.labels, a.week_tickets) == (b.weeks, b.labels, b.week_tickets)
+        assert np.array_equal(a.tickets, b.tickets) and np.array_equal(a.accounts, b.accounts)
+        assert queue.remaining(reference.engine, field) == queue.remaining(toggled.engine, field)
