@@ -11,12 +11,14 @@
    starlette's TestClient: 3 warm-ups, then up to `--repeats` requests per page, fewer when a
    page exceeds `--page-budget` seconds. The slowest SQL statement behind each page is recorded
    and explained (EXPLAIN QUERY PLAN / EXPLAIN ANALYZE).
-3. Logging cost: two uvicorn servers on 127.0.0.1 (the tests' fake-model app factory), the
-   prediction log on (the filled SQLite log) and off, driven alternately by bench/serve_load.py's
-   load driver at concurrency 4 for `--load-seconds` per round.
+3. Logging cost: two uvicorn servers on 127.0.0.1 (the tests' fake-model app factory, or a real
+   bundle with `--model`), each on its own copy of the filled SQLite log, the log on in both and
+   its page aggregates on (`log_aggregates`) in one and off in the other, driven alternately by
+   bench/serve_load.py's load driver at concurrency 4 for `--load-seconds` per round.
 
     python bench/web_pages.py                      # 1M rows, both databases, writes the docs
     python bench/web_pages.py --rows 100000 --no-write --skip-postgres
+    python bench/web_pages.py --only logging       # the logging cost alone (its own docs block)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -432,7 +435,7 @@ def _train_bundle(folder: Path) -> Path:
 
 @dataclass
 class LoadRound:
-    logging: bool
+    aggregates: bool
     requests: int
     errors: int
     seconds: float
@@ -443,30 +446,43 @@ class LoadRound:
 
 
 def logging_cost(
-    sqlite_url: str, model_link: Path, scratch: Path, seconds: float, rounds: int
+    sqlite_path: Path,
+    model_link: Path,
+    scratch: Path,
+    seconds: float,
+    rounds: int,
+    real_model: bool = False,
 ) -> list[LoadRound]:
-    """/classify throughput with the prediction log on and off, alternating rounds."""
+    """/classify throughput with the log on and its page aggregates on and off (each server on
+    its own copy of the log at `sqlite_path`: a start-up without aggregates empties them),
+    alternating rounds."""
     servers = []
+    factory = "serve.app:app_from_env" if real_model else "tests.serve.app_factory:make_app"
     try:
-        for logging_on in (True, False):
+        for aggregates_on in (True, False):
+            copy = scratch / f"load-{aggregates_on}.db"
+            for suffix in ("", "-wal"):  # the WAL too, should the fill have left one
+                if Path(f"{sqlite_path}{suffix}").exists():
+                    shutil.copyfile(f"{sqlite_path}{suffix}", f"{copy}{suffix}")
             port = _free_port()
             env = {
                 **os.environ,
                 "HF_HUB_OFFLINE": "1",
                 "TICKETLENS_API_TOKEN": TOKEN,
                 "TICKETLENS_MODEL_PATH": str(model_link),
-                "TICKETLENS_DB_URL": sqlite_url,
-                "TICKETLENS_JOURNAL_PATH": str(scratch / f"load-{logging_on}.journal"),
-                "TICKETLENS_LOG_PREDICTIONS": "true" if logging_on else "false",
+                "TICKETLENS_DB_URL": f"sqlite:///{copy}",
+                "TICKETLENS_JOURNAL_PATH": str(scratch / f"load-{aggregates_on}.journal"),
+                "TICKETLENS_LOG_PREDICTIONS": "true",
+                "TICKETLENS_LOG_AGGREGATES": "true" if aggregates_on else "false",
                 "TICKETLENS_WATCH_INTERVAL_S": "0",
                 "TICKETLENS_ALERT_INTERVAL_S": "0",
             }
-            command = [sys.executable, "-m", "uvicorn", "tests.serve.app_factory:make_app",
+            command = [sys.executable, "-m", "uvicorn", factory,
                        "--factory", "--host", "127.0.0.1", "--port", str(port),
                        "--log-level", "warning"]  # fmt: skip
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-            servers.append((logging_on, f"http://127.0.0.1:{port}", process))
-        for _, base, process in servers:
+            servers.append((aggregates_on, f"http://127.0.0.1:{port}", process, copy))
+        for _, base, process, _ in servers:
             _wait_ready(base, TOKEN, process, timeout=300)
         tickets = [
             {
@@ -477,32 +493,21 @@ def logging_cost(
             for c in CATEGORIES
             for f in FEATURES
         ]
-        for logging_on, base, _ in servers:  # warm-up, not reported
-            asyncio.run(_level(base, TOKEN, tickets, 4, 1.5, prefix=f"warm-{logging_on}-"))
+        for aggregates_on, base, _, _ in servers:  # warm-up, not reported
+            asyncio.run(_level(base, TOKEN, tickets, 4, 1.5, prefix=f"warm-{aggregates_on}-"))
         results = []
         for r in range(rounds):
-            for logging_on, base, _ in servers if r % 2 == 0 else servers[::-1]:
+            for aggregates_on, base, _, _ in servers if r % 2 == 0 else servers[::-1]:
                 latencies, errors, elapsed = asyncio.run(
-                    _level(base, TOKEN, tickets, 4, seconds, prefix=f"load-{r}-{logging_on}-")
+                    _level(base, TOKEN, tickets, 4, seconds, prefix=f"load-{r}-{aggregates_on}-")
                 )
-                results.append(LoadRound(logging_on, len(latencies), errors, elapsed))
+                results.append(LoadRound(aggregates_on, len(latencies), errors, elapsed))
                 print(results[-1], f"{results[-1].throughput:.0f}/s", flush=True)
-        engine = sa.create_engine(sqlite_url)
-        try:  # acknowledged rows that went to the journal instead: the log was not measured
-            with engine.connect() as connection:
-                query = "SELECT COUNT(*) FROM predictions WHERE ticket_id LIKE 'load-%-True-%'"
-                logged = int(connection.exec_driver_sql(query).scalar_one())
-        finally:
-            engine.dispose()
-        acknowledged = sum(r.requests for r in results if r.logging)
-        if logged != acknowledged:
-            raise SystemExit(
-                f"{acknowledged} tickets answered with the log on, {logged} in the log: "
-                "the rest went to the journal (see the server's log above); not a measurement"
-            )
+        for aggregates_on, _, _, copy in servers:
+            _check_logged(copy, sum(r.requests for r in results if r.aggregates is aggregates_on))
         return results
     finally:
-        for _, _, process in servers:
+        for _, _, process, _ in servers:
             process.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
@@ -533,6 +538,22 @@ def _drop_schema(schema: str) -> None:
         admin.dispose()
 
 
+def _check_logged(path: Path, acknowledged: int) -> None:
+    """Stop when acknowledged rows went to the journal instead: the log was not measured."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            query = "SELECT COUNT(*) FROM predictions WHERE ticket_id LIKE 'load-%'"
+            logged = int(connection.exec_driver_sql(query).scalar_one())
+    finally:
+        engine.dispose()
+    if logged != acknowledged:
+        raise SystemExit(
+            f"{acknowledged} tickets answered by the server on {path.name}, {logged} in its log: "
+            "the rest went to the journal (see the server's log above); not a measurement"
+        )
+
+
 def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -545,7 +566,6 @@ def _section(
     plans: dict[tuple[str, str], list[str]],
     probes: dict[str, int],
     timeout_ms: int,
-    load: list[LoadRound],
     uptimes: tuple[str, str],
     entry_keys: list[str],
     backfills: dict[str, float],
@@ -610,37 +630,42 @@ def _section(
                   f"shown where a page's p95 exceeds {TARGET_MS / 2:.0f} ms):",
                   "", "```sql", sql[:600] + (" …" if len(sql) > 600 else ""), "```", "",
                   "```", *plan[:14], "```"]  # fmt: skip
-    if load:
-        on = [r.throughput for r in load if r.logging]
-        off = [r.throughput for r in load if not r.logging]
-        diff = 100 * (np.median(on) - np.median(off)) / np.median(off)
-        verdict = "met" if abs(diff) <= 5 else "**not met**"
-        lines += [
-            "",
-            "Logging cost: `POST /classify`, one ticket per request, concurrency 4, two uvicorn "
-            "servers on 127.0.0.1 (the tests' fake-model app factory, HashingEmbedder — so the "
-            "model is nearly free and the log's share of each request is at its largest), "
-            "driven alternately by `bench/serve_load.py`'s load driver; log on = the filled "
-            f"SQLite log above ({rows:,} rows, its indexes, its aggregates upserted in the "
-            "same transaction as each group of rows), off = `log_predictions` false (no log, "
-            "no aggregates, no pages).",
-            "",
-            "| prediction log | rounds | requests | errors | tickets/s (median of rounds) |",
-            "|---|---|---|---|---|",
-        ]
-        for flag, values in ((True, on), (False, off)):
-            rounds = [r for r in load if r.logging is flag]
-            lines.append(
-                f"| {'on' if flag else 'off'} | {len(rounds)} | {sum(r.requests for r in rounds)}"
-                f" | {sum(r.errors for r in rounds)} | {np.median(values):.0f} "
-                f"({', '.join(f'{v:.0f}' for v in values)}) |"
-            )
-        extra_ms = 1000 * (1 / np.median(on) - 1 / np.median(off))
-        lines += [
-            "",
-            f"Throughput with the log on vs off: {diff:+.1f} % (target within 5 %: {verdict}); "
-            f"the log costs {extra_ms:.1f} ms of the server's capacity per ticket.",
-        ]
+    return "\n".join(lines)
+
+
+def _logging_section(
+    command: str, rows: int, load: list[LoadRound], uptimes: tuple[str, str], model: str
+) -> str:
+    on = [r.throughput for r in load if r.aggregates]
+    off = [r.throughput for r in load if not r.aggregates]
+    diff = 100 * (np.median(on) - np.median(off)) / np.median(off)
+    verdict = "met" if abs(diff) <= 5 else "**not met**"
+    lines = [
+        f"Logging cost, measured with `{command}` on {os.cpu_count()} CPU cores shared with "
+        f"other jobs (`uptime` before: `{uptimes[0]}`; after: `{uptimes[1]}`): `POST /classify`, "
+        "one ticket per request, concurrency 4, two uvicorn servers on 127.0.0.1 "
+        f"({model}), driven alternately by `bench/serve_load.py`'s load driver. Both keep the "
+        f"prediction log, each on its own copy of a filled SQLite log ({rows:,} rows, its "
+        "indexes); aggregates on = the pages' weekly counts upserted in the same transaction as "
+        "each group of rows (the default), off = `log_aggregates` false (the log alone, no "
+        "pages).",
+        "",
+        "| page aggregates | rounds | requests | errors | tickets/s (median of rounds) |",
+        "|---|---|---|---|---|",
+    ]
+    for flag, values in ((True, on), (False, off)):
+        rounds = [r for r in load if r.aggregates is flag]
+        lines.append(
+            f"| {'on' if flag else 'off'} | {len(rounds)} | {sum(r.requests for r in rounds)}"
+            f" | {sum(r.errors for r in rounds)} | {np.median(values):.0f} "
+            f"({', '.join(f'{v:.0f}' for v in values)}) |"
+        )
+    extra_ms = 1000 * (1 / np.median(on) - 1 / np.median(off))
+    lines += [
+        "",
+        f"Throughput with the aggregates on vs off: {diff:+.1f} % (target within 5 %: "
+        f"{verdict}); the aggregates cost {extra_ms:.2f} ms of the server's capacity per ticket.",
+    ]
     return "\n".join(lines)
 
 
@@ -663,10 +688,26 @@ def main() -> None:
         help="db_statement_timeout_ms while timing (the default is probed once)",
     )
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--only",
+        choices=["all", "pages", "logging"],
+        default="all",
+        help="pages: skip the logging cost; logging: fill the SQLite log, time no pages",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="a real bundle (folder or `current` link) for the logging cost, not the fake model",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
     args = parser.parse_args()  # fmt: skip
     if not 1000 <= args.rows <= 5_000_000 or not 1 <= args.repeats <= 100:
         parser.error("--rows in [1000, 5000000], --repeats in [1, 100]")
+    if not 0 < args.load_seconds <= 60 or not 1 <= args.load_rounds <= 10:
+        parser.error("--load-seconds in (0, 60], --load-rounds in [1, 10]")
+    if args.model is not None and not (args.model / "manifest.json").exists():
+        parser.error(f"--model {args.model}: no manifest.json there (a bundle folder)")
     os.environ["HF_HUB_OFFLINE"] = "1"
     command = "python bench/web_pages.py " + shlex.join(sys.argv[1:])
     stores_top, entry_keys = _log_format()
@@ -677,7 +718,8 @@ def main() -> None:
         databases: list[tuple[str, str, str | None]] = [
             ("SQLite", f"sqlite:///{scratch / 'log.db'}", None)
         ]
-        if not args.skip_postgres and (made := _pg_schema()) is not None:
+        pages_too = args.only != "logging"
+        if pages_too and not args.skip_postgres and (made := _pg_schema()) is not None:
             databases.append(("PostgreSQL", made[1], made[0]))
         fills: dict[str, float] = {}
         backfills: dict[str, float] = {}
@@ -689,6 +731,8 @@ def main() -> None:
                 fills[database], backfills[database] = fill(url, args.rows, stores_top)
                 print(f"{database}: {args.rows} rows in {fills[database]:.0f} s (aggregates "
                       f"{backfills[database]:.0f} s)", flush=True)  # fmt: skip
+                if not pages_too:
+                    continue
                 journal = scratch / f"{database}.journal"
                 if database == "PostgreSQL":
                     probes = default_timeout_statuses(url, model_link, journal)
@@ -699,29 +743,35 @@ def main() -> None:
                     if t.pct(95) > TARGET_MS / 2 and t.slowest_sql[1]:  # missed, or close
                         plans[(database, t.page)] = explain(url, t.slowest_sql[1], t.slowest_sql[2])
                         print("\n".join(plans[(database, t.page)]), flush=True)
-            load = logging_cost(
-                databases[0][1], model_link, scratch, args.load_seconds, args.load_rounds
-            )
+            uptime_pages = _uptime()
+            load: list[LoadRound] = []
+            if args.only != "pages":
+                real = args.model is not None
+                served = args.model.resolve() if real else model_link
+                load = logging_cost(scratch / "log.db", served, scratch, args.load_seconds,
+                                    args.load_rounds, real)  # fmt: skip
         finally:
             for _, _, schema in databases:
                 if schema is not None:
                     _drop_schema(schema)
-    section = _section(
-        command,
-        args.rows,
-        fills,
-        pages,
-        plans,
-        probes,
-        args.timeout_ms,
-        load,
-        (uptime_before, _uptime()),
-        entry_keys,
-        backfills,
-    )
-    print(section)
-    if not args.no_write:
-        write_section("web-pages", section, heading="## Web pages and logging cost (issue #16)")
+    if pages_too:
+        section = _section(command, args.rows, fills, pages, plans, probes, args.timeout_ms,
+                           (uptime_before, uptime_pages), entry_keys, backfills)  # fmt: skip
+        print(section)
+        if not args.no_write:
+            write_section("web-pages", section, heading="## Web pages and logging cost (issue #16)")
+    if load:
+        model = (
+            f"the bundle `{args.model.resolve().name}` through `serve.app:app_from_env`"
+            if args.model is not None
+            else "the tests' fake-model app factory, HashingEmbedder — so the model is nearly "
+            "free and the log's share of each request is at its largest"
+        )
+        name = "web-pages-logging" + ("-model" if args.model is not None else "")
+        section = _logging_section(command, args.rows, load, (uptime_pages, _uptime()), model)
+        print(section)
+        if not args.no_write:
+            write_section(name, section, heading="### Logging cost: aggregates on vs off")
 
 
 if __name__ == "__main__":
