@@ -24,13 +24,14 @@ is counted under that field's `(none)` by the readers (week tickets minus the fi
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from classifier.predlog.schema import (
     account_totals,
@@ -124,24 +125,47 @@ def candidate(
     }
 
 
-_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], Any] = {}
+@dataclass(frozen=True)
+class _Upsert:
+    """One table's INSERT … ON CONFLICT DO UPDATE, compiled once for a dialect: the SQL, its
+    parameters in order, and each one's SQLAlchemy bind processor (datetimes as SQLAlchemy
+    stores them). Run on the transaction's own DBAPI cursor: SQLAlchemy's per-statement work
+    cost several times the statement itself, and a write runs six of them."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    returning: tuple[str, ...]
+
+
+_UPSERTS: dict[tuple[str, str, bool], _Upsert] = {}
 
 
 def _upsert_statement(
-    dialect: str, table: sa.Table, add: Sequence[str], latest: Sequence[str], replace: Sequence[str]
-) -> Any:
-    """The INSERT … ON CONFLICT DO UPDATE for one table, built once: a statement built per
-    transaction cost more to key SQLAlchemy's compiled cache than the write itself."""
-    key = (dialect, table.name, tuple(add), tuple(latest), tuple(replace))
+    dialect: Dialect,
+    table: sa.Table,
+    add: Sequence[str],
+    latest: Sequence[str],
+    replace: Sequence[str],
+    returning: bool,
+) -> _Upsert:
+    key = (dialect.name, table.name, returning)
     if key not in _UPSERTS:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         statement = insert(table)
         new, stored = statement.excluded, table.c
         changes: dict[str, Any] = {c: stored[c] + new[c] for c in add}
         changes |= {c: sa.case((new[c] > stored[c], new[c]), else_=stored[c]) for c in latest}
         changes |= {c: new[c] for c in replace}
         keys = [column.name for column in table.primary_key.columns]
-        _UPSERTS[key] = statement.on_conflict_do_update(index_elements=keys, set_=changes)
+        upsert: Any = statement.on_conflict_do_update(index_elements=keys, set_=changes)
+        shown = (*keys, "tickets") if returning else ()
+        if returning:
+            upsert = upsert.returning(*(table.c[k] for k in shown))
+        compiled = upsert.compile(dialect=dialect, column_keys=[c.name for c in table.columns])
+        names = tuple(compiled.positiontup or compiled.params)
+        processors = tuple(table.c[n].type.bind_processor(dialect) for n in names)
+        _UPSERTS[key] = _Upsert(compiled.string, names, processors, shown)
     return _UPSERTS[key]
 
 
@@ -154,7 +178,7 @@ def _upsert(
     latest: Sequence[str] = (),
     replace: Sequence[str] = (),
     returning: bool = False,
-) -> list[Any]:
+) -> list[tuple[Any, ...]]:
     """Insert `rows`, or on their key add to (`add`), raise to (`latest`) or overwrite
     (`replace`) the stored columns. Keys are sorted, so concurrent writers lock in one order.
     With `returning`, the stored rows after the change (key columns, then `tickets`)."""
@@ -162,12 +186,25 @@ def _upsert(
         return []
     keys = [column.name for column in table.primary_key.columns]
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
-    statement = _upsert_statement(connection.dialect.name, table, add, latest, replace)
-    if not returning:
-        connection.execute(statement, rows)
-        return []
-    columns = [*(table.c[k] for k in keys), table.c.tickets]
-    return list(connection.execute(statement.returning(*columns), rows).all())
+    upsert = _upsert_statement(connection.dialect, table, add, latest, replace, returning)
+    positional = connection.dialect.positional
+    params: list[Any] = []
+    for row in rows:
+        pairs = zip(upsert.names, upsert.processors, strict=True)
+        values = [f(row[n]) if f else row[n] for n, f in pairs]
+        params.append(tuple(values) if positional else dict(zip(upsert.names, values, strict=True)))
+    cursor = connection.connection.cursor()  # the DBAPI connection of this transaction
+    try:
+        if not returning:
+            cursor.executemany(upsert.sql, params)
+            return []
+        stored: list[tuple[Any, ...]] = []
+        for one in params:  # a cell's or week's accounts: a few per write
+            cursor.execute(upsert.sql, one)
+            stored.append(tuple(cursor.fetchone() or ()))
+        return stored
+    finally:
+        cursor.close()
 
 
 _warned: set[str] = set()
