@@ -17,20 +17,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import coldstart_newcat as newcat  # bench/ is on sys.path (bench/coldstart.py puts it there)
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from classifier.records import Ticket
-from training.coldstart.discover import CANDIDATE_SHARE, DiscoverConfig, cluster_vectors, discover
+from training.coldstart.discover import candidate_clusters, discover
 from training.coldstart.model import ColdStartConfig, fit_field_detail
 from training.coldstart.novelty import Reference, novelty
 from training.coldstart.prototypes import description_prototypes
 from training.coldstart.select import select
 from training.io.taxonomy import Taxonomy
-
-PURITY = 0.6
 
 
 def _learner(X: np.ndarray, y: np.ndarray) -> LogisticRegression:
@@ -126,79 +125,6 @@ def active_vs_random(
     }
 
 
-def new_category(
-    name: str,
-    embedder: object,
-    field: str,
-    train: np.ndarray,
-    train_y: np.ndarray,
-    test: np.ndarray,
-    test_y: np.ndarray,
-    seed: int,
-) -> dict[str, object]:
-    """Hold 3 classes out of a zero-shot model (label names, train split unlabeled, without
-    the held-out classes' tickets), flag the test split as `discover --model` does and count
-    the held-out classes some candidate cluster holds at >= 60 % purity."""
-    started = time.perf_counter()
-    classes = sorted(set(train_y.tolist()))
-    held = sorted(np.random.default_rng(seed).choice(classes, size=3, replace=False).tolist())
-    known = [c for c in classes if c not in held]
-    taxonomy = Taxonomy({field: {c: c.replace("_", " ").lower() for c in known}})
-    labels, prototypes = description_prototypes(embedder, taxonomy, field, source=name)  # type: ignore[arg-type]
-    config = ColdStartConfig()
-    keep = ~np.isin(train_y, held)
-    fitted = fit_field_detail(prototypes, labels, train[keep], {}, config)
-    record = fitted.prototypes
-    assert record.novelty_floor is not None
-    reference = Reference(
-        record.labels, np.asarray(record.vectors), record.novelty_floor, "prototypes"
-    )
-    proba = fitted.head.predict_proba(test.astype(np.float32))
-    found = novelty(test, proba.max(axis=1) < config.threshold, {field: reference})
-    flagged = found.candidates
-    clusters = cluster_vectors(test, DiscoverConfig())
-
-    def recovered(
-        ids: np.ndarray, rows: np.ndarray, rule: Callable[[np.ndarray], bool]
-    ) -> list[str]:
-        hits = set()
-        for c in set(ids.tolist()) - {-1}:
-            members = rows[ids == c]
-            if not rule(members):
-                continue
-            values, counts = np.unique(test_y[members], return_counts=True)
-            top = int(np.argmax(counts))
-            if values[top] in held and counts[top] >= PURITY * len(members):
-                hits.add(str(values[top]))
-        return sorted(hits)
-
-    all_rows = np.arange(len(test))
-    candidates = recovered(
-        clusters, all_rows, lambda m: bool(flagged[m].sum() >= CANDIDATE_SHARE * len(m))
-    )
-    n_candidates = sum(
-        1
-        for c in set(clusters.tolist()) - {-1}
-        if flagged[clusters == c].sum() >= CANDIDATE_SHARE * (clusters == c).sum()
-    )
-    flagged_rows = np.flatnonzero(flagged)
-    alone = cluster_vectors(test[flagged_rows], DiscoverConfig())
-    alone_hits = recovered(alone, flagged_rows, lambda m: True)
-    is_held = np.isin(test_y, held)
-    return {
-        "set": name,
-        "seed": seed,
-        "held_out": held,
-        "flagged_held": float(flagged[is_held].mean()),
-        "flagged_known": float(flagged[~is_held].mean()),
-        "candidate_clusters": n_candidates,
-        "recovered": candidates,
-        "recovered_flagged_only": alone_hits,
-        "clusters_flagged_only": int(alone.max() + 1),
-        "seconds": time.perf_counter() - started,
-    }
-
-
 def cost(
     tickets: Sequence[Ticket],
     texts: list[str],
@@ -209,7 +135,8 @@ def cost(
 ) -> dict[str, object]:
     """Seconds for `discover` (clusters + terms), `suggest` without a model (k-means
     representatives) and with a zero-shot model (its probabilities, then the picks), n = 200,
-    embeddings cached (reading and embedding not counted)."""
+    and `discover --model`'s candidate search on that model's flagged tickets, embeddings
+    cached (reading and embedding not counted)."""
     out: dict[str, object] = {"tickets": len(vectors)}
     t = time.perf_counter()
     found = discover(tickets, texts, vectors)
@@ -227,17 +154,33 @@ def cost(
     uncertain = proba.max(axis=1) < ColdStartConfig().threshold
     select(vectors, 200, proba={field: proba}, uncertain=uncertain if uncertain.any() else None)
     out["suggest_model_s"] = time.perf_counter() - t
+    record = fitted.prototypes
+    assert record.novelty_floor is not None
+    reference = Reference(labels, np.asarray(record.vectors), record.novelty_floor, "prototypes")
+    flagged = novelty(vectors, uncertain, {field: reference}).candidates
+    t = time.perf_counter()
+    found_new = candidate_clusters(found, flagged, min_weeks=0)  # the set has no dates
+    out["candidates_s"] = time.perf_counter() - t
+    out["flagged"], out["candidates"] = int(flagged.sum()), len(found_new)
     return out
 
 
 def render(result: dict[str, Any]) -> str:
     f = lambda x: "–" if x is None else f"{x:.3f}"  # noqa: E731
-    parts = [
-        "### Cold start: active vs random, new categories, cost (issue #13)",
-        "",
-        f"Command: `{result.get('command')}` ({result.get('seconds', 0):.0f} s; load before the run: `{result.get('uptime')}`; 2 shared cores).",
-    ]
+    runs = result.get("runs", {})
+
+    def run_line(part: str) -> list[str]:
+        r = runs.get(part)
+        if not r:
+            return []
+        return [
+            "",
+            f"Run: `{r['command']}` ({r['seconds']:.0f} s{r.get('note', '')}; load before the run: `{r['uptime']}`; 2 shared cores).",
+        ]
+
+    parts = ["### Cold start: active vs random, new categories, cost (issue #13)"]
     if result.get("active"):
+        parts += run_line("active")
         rows = result["active"]
         met = sum(1 for r in rows if r["ratio"] is not None and r["ratio"] <= 0.5)
         parts += [
@@ -260,39 +203,24 @@ def render(result: dict[str, Any]) -> str:
             f"Target (active ≤ half of random's labels on ≥ 2 sets): **{'met' if met >= 2 else 'not met'}** ({met} of {len(rows)}).",
         ]
     if result.get("newcat"):
-        rows = result["newcat"]
-        parts += [
-            "",
-            "**New-category test.** Per seed, 3 classes held out. Model: the zero-shot cold-start head (`fit_field_detail`, as `ticketlens train --zero-shot`) from the remaining label names, fitted on the train split without the held-out classes' tickets (unlabeled). "
-            "On the test split (all classes), flagged = the head's confidence under 0.5 or cosine to the nearest refined prototype under the manifest's novelty floor (`training.coldstart.novelty`). "
-            f"*candidates*: `discover --model`'s rule — HDBSCAN over the whole split, clusters at least {CANDIDATE_SHARE:.0%} flagged (the two-week persistence test is skipped: these sets carry no dates); "
-            "*flagged only*: HDBSCAN on the flagged tickets alone (the issue's wording). A held-out class is recovered when a cluster is ≥ 60 % that class.",
-            "",
-            "| set | seed | held out | flagged (held / known) | candidate clusters | recovered (candidates) | recovered (flagged only) | s |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for r in rows:
-            parts.append(
-                f"| {r['set']} | {r['seed']} | {', '.join(r['held_out'])} | {f(r['flagged_held'])} / {f(r['flagged_known'])} | {r['candidate_clusters']} | {len(r['recovered'])} of 3 | {len(r['recovered_flagged_only'])} of 3 | {r['seconds']:.0f} |"
-            )
-        ok = {
-            s: all(len(r["recovered"]) >= 2 for r in rows if r["set"] == s)
-            for s in {r["set"] for r in rows}
-        }
-        parts += [
-            "",
-            "Target (≥ 2 of 3 on banking77 and bitext, discover's rule, every seed): "
-            + ", ".join(f"{s} **{'met' if v else 'not met'}**" for s, v in sorted(ok.items()))
-            + ".",
-        ]
+        parts += run_line("newcat")
+        parts += newcat.render(
+            result["newcat"], result.get("newcat_sample", []), result.get("newcat_tuned", "")
+        )
     if result.get("cost"):
         c = result["cost"]
+        parts += run_line("cost")
         parts += [
             "",
             f"**Cost** on {c['tickets']} tickets ({c['source']}), embeddings cached, reading and embedding not counted: "
             f"`discover` (PCA + HDBSCAN + c-TF-IDF terms, {c['clusters']} clusters) {c['discover_s']:.1f} s; "
             f"`suggest -n 200` without a model {c['suggest_no_model_s']:.1f} s, with a zero-shot model {c['suggest_model_s']:.1f} s "
-            f"(probabilities + picks; training that model {c['train_zero_shot_s']:.1f} s).",
+            f"(probabilities + picks; training that model {c['train_zero_shot_s']:.1f} s)"
+            + (
+                f"; `discover --model`'s candidate search (`candidate_clusters`: leaf clusters of that model's {c['flagged']} flagged tickets, their neighbours, {c['candidates']} candidates) {c['candidates_s']:.1f} s."
+                if "candidates_s" in c
+                else "."
+            ),
         ]
     return "\n".join(parts)
 
@@ -300,5 +228,7 @@ def render(result: dict[str, Any]) -> str:
 def merge(path: Path, update: dict[str, object]) -> dict[str, object]:
     """The last run's parts, overwritten by this run's."""
     old = json.loads(path.read_text()) if path.exists() else {}
+    runs = {**old.get("runs", {}), **update.get("runs", {})}  # type: ignore[dict-item]
     old.update(update)
+    old["runs"] = runs
     return old

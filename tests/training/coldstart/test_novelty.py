@@ -76,19 +76,48 @@ def test_reading_candidates_refuses_a_file_discover_wrote_without_a_model(tmp_pa
         read_candidates(path)
 
 
-def test_a_candidate_category_is_a_cluster_a_third_flagged_and_seen_in_two_weeks() -> None:
-    from training.coldstart.discover import Cluster, Discovery, candidate_clusters
+def test_a_candidate_is_a_cluster_of_flagged_tickets_among_flagged_neighbours() -> None:
+    """A known topic's flagged strays sit among its unflagged tickets and are dropped; a new
+    topic over two weeks is kept; a new topic seen in one week only is a burst, dropped."""
+    from datetime import datetime, timedelta
 
-    def cluster(i: int, weekly: dict[str, int]) -> Cluster:
-        return Cluster(i, 10, 25.0, [], [], [], weekly, 1, f"c{i}")
+    from classifier.records import Ticket
+    from training.coldstart.discover import DiscoverConfig, candidate_clusters, discover
 
-    two_weeks = {"2026-W10": 5, "2026-W11": 5}
-    clusters = [cluster(0, two_weeks), cluster(1, two_weeks), cluster(2, {"2026-W10": 10})]
-    labels = np.repeat([0, 1, 2, -1], 10)
-    flagged = np.zeros(40, dtype=bool)
-    flagged[0:4] = True  # 40 % of cluster 0
-    flagged[10:12] = True  # 20 % of cluster 1
-    flagged[20:30] = True  # all of cluster 2, but one week only
-    flagged[30:40] = True  # noise
-    found = candidate_clusters(Discovery(clusters, labels, 10), flagged)
-    assert [(c.name, c.flagged) for c in found] == [("c0", 4)]
+    rng = np.random.default_rng(3)
+    known, _ = _topics(rng, 300, 0)
+    new, _ = _topics(rng, 40, 3)
+    burst, _ = _topics(rng, 40, 5)
+    vectors = np.vstack([known, new, burst])
+    start = datetime(2026, 3, 2)
+    weeks = [i % 4 for i in range(340)] + [0] * 40
+    topics = ["known"] * 300 + ["new"] * 40 + ["burst"] * 40
+    tickets = [
+        Ticket(id=f"{t}-{i}", subject=t, body="", created_at=start + timedelta(days=7 * w))
+        for i, (t, w) in enumerate(zip(topics, weeks, strict=True))
+    ]
+    flagged = np.zeros(380, dtype=bool)
+    flagged[rng.choice(300, size=40, replace=False)] = True  # strays: 13 % of the known topic
+    flagged[300:] = True
+    found = discover(tickets, topics, vectors, DiscoverConfig(min_cluster_size=8))
+    candidates = candidate_clusters(found, flagged)
+    assert candidates
+    members = [r.split("-")[0] for c in candidates for r in c.representatives]
+    assert set(members) == {"new"}
+    assert sum(c.size for c in candidates) >= 30
+    assert all(c.flagged == c.size and c.weeks >= 2 for c in candidates)
+    # Without the neighbour test the strays are a candidate too.
+    loose = [
+        r.split("-")[0]
+        for c in candidate_clusters(found, flagged, share=0.0)
+        for r in c.representatives
+    ]
+    assert "known" in loose
+    assert candidate_clusters(found, np.zeros(380, dtype=bool)) == []
+    # Flagged tickets that are one topic form no cluster of their own (HDBSCAN never returns
+    # its root): the export's cluster of them, all flagged, is the candidate.
+    alone = np.zeros(380, dtype=bool)
+    alone[300:340] = True
+    [candidate] = candidate_clusters(found, alone)
+    assert (candidate.size, candidate.flagged) == (40, 40)
+    assert candidate_clusters(found, alone, min_weeks=5) == []
