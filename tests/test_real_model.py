@@ -196,7 +196,8 @@ def test_predictions_equal_the_committed_fixture(workspace: Workspace) -> None:
     first 400 rows with the taxonomy, then the next 120 tickets. Labels, review flags and top-3
     must be identical, confidences within 1e-6. It was first written by the code before the
     restructure (commit 6726543) and held through it; tests/fixtures/make_real_model_predictions.py
-    rewrites it when predictions change on purpose (the long-tail heads: balanced class weights)."""
+    rewrites it when predictions change on purpose (the long-tail heads: balanced class weights,
+    then the nearest-centroid blend)."""
     from classifier.predictor import TicketClassifier
     from training.io.export import read_tickets
 
