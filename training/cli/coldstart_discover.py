@@ -23,7 +23,8 @@ text-align:left;vertical-align:top}li{margin:.2rem 0}</style></head><body>
 <h1>{% if candidates %}Candidate new categories{% else %}Topics{% endif %} in {{ source }}</h1>
 {% if signal %}<p>{{ signal }}</p>{% endif %}
 <p>{{ total }} tickets clustered, {{ noise }} in no cluster.{% if candidates %} A candidate new
-category is a cluster at least a third flagged by the novelty signal, seen in two weeks or more.
+category is a cluster of flagged tickets whose nearest tickets are mostly flagged too (or a
+cluster of the export at least a third flagged), seen in two weeks or more.
 {% endif %}</p>{% if candidates and not clusters %}<p>No candidate new categories in this export.
 </p>{% endif %}
 {% for c in clusters %}<h2>{{ c.name }}{% if candidates %} (candidate new category){% endif %}</h2>
@@ -113,14 +114,17 @@ def discover_command(
     """Cluster the export's tickets, name each cluster from its terms, write a draft taxonomy.
 
     With --model, tickets it sends to review or finds far from every label it knows are flagged
-    (training.coldstart.novelty); clusters at least a third flagged, seen in two weeks or
-    more, are candidate new categories, and labels it keeps confusing are listed.
+    (training.coldstart.novelty); clusters of flagged tickets whose nearest tickets are mostly
+    flagged as well, seen in two weeks or more, are candidate new categories
+    (training.coldstart.discover.candidate_clusters), and labels it keeps confusing are listed.
     """
     import numpy as np
 
     from training.coldstart.candidates import discovery_payload, write_discovery
     from training.coldstart.discover import (
         CANDIDATE_SHARE,
+        CLUSTER_SHARE,
+        NEIGHBOURS,
         DiscoverConfig,
         candidate_clusters,
         discover,
@@ -158,9 +162,10 @@ def discover_command(
     else:
         title = f"candidate new categories: {len(candidates)} of {len(found.clusters)} clusters"
         console.print(
-            f"a candidate new category is a cluster of the export's {len(kept)} tickets "
-            f"({found.noise} in none) at least {CANDIDATE_SHARE:.0%} flagged by the novelty "
-            "signal and seen in two weeks or more"
+            f"a candidate new category is a cluster of flagged tickets whose {NEIGHBOURS} "
+            f"nearest of the export's {len(kept)} are on average >= {CANDIDATE_SHARE:.0%} "
+            f"flagged (or an export cluster >= {CLUSTER_SHARE:.0%} flagged), seen in two weeks "
+            "or more"
         )
     console.print(_table(title, clusters, candidates is not None))
     for c in clusters:

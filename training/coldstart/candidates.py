@@ -1,8 +1,9 @@
 """`discover --json`: the clusters and candidate new categories as a file `report` reads back.
 
 The file holds ticket ids, counts and terms, never ticket text. `candidate_new_categories` lists
-the clusters at least a third made of the model's novelty candidates and seen in two ISO weeks
-or more (training.coldstart.discover.candidate_clusters); null when discover ran without a model.
+the clusters of the model's novelty candidates whose nearest tickets are mostly candidates too,
+seen in two ISO weeks or more (training.coldstart.discover.candidate_clusters); null when
+discover ran without a model.
 """
 
 from __future__ import annotations
