@@ -88,7 +88,8 @@ class _Overrides(BaseModel):
     preset: str | None = None
     columns: dict[TicketField, str | None] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
-    metadata: list[str] | dict[str, str] | None = None
+    metadata: list[str] | dict[str, str | None] | None = None
+    """Named on top of the detected ones; a key mapped to null is not detected."""
     date_format: str | None = None
 
     @model_validator(mode="before")
@@ -258,17 +259,20 @@ def _detect(
                 file=source,
                 field=field,
             )
-    if isinstance(wanted.metadata, list):
-        metadata = {_snake(col): finder.require(col, "metadata") for col in wanted.metadata}
-    elif isinstance(wanted.metadata, dict):
-        metadata = {key: finder.require(col, "metadata") for key, col in wanted.metadata.items()}
-    else:
-        metadata = {}
-        for key in dict.fromkeys([*preset.metadata, *GENERIC_METADATA]):
-            candidates = preset.metadata.get(key, ()) + GENERIC_METADATA.get(key, ())
-            column = finder.find(candidates)
-            if column is not None:
-                metadata[key] = column
+    named = wanted.metadata or {}
+    if isinstance(named, list):
+        named = {_snake(column): column for column in named}
+    metadata = {
+        key: finder.require(column, "metadata")
+        for key, column in named.items()
+        if column is not None
+    }
+    for key in dict.fromkeys([*preset.metadata, *GENERIC_METADATA]):
+        if key in named:  # named (or switched off with null) in the overrides
+            continue
+        column = finder.find(preset.metadata.get(key, ()) + GENERIC_METADATA.get(key, ()))
+        if column is not None:
+            metadata[key] = column
     return chosen, labels, metadata
 
 

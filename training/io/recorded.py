@@ -48,6 +48,4 @@ def recorded_overrides(
             result[key] = {**result[key], **value}
         else:
             result[key] = value
-    if not result["metadata"]:
-        del result["metadata"]  # an empty mapping would switch metadata detection off
     return result

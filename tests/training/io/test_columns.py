@@ -190,6 +190,19 @@ def test_mapping_file_with_empty_sections_and_a_switched_off_field(tmp_path: Pat
     assert (mapping.id, mapping.body) == (None, "body")  # ids will be generated: row-1, …
 
 
+def test_metadata_named_in_a_mapping_file_keeps_the_others_detected(tmp_path: Path) -> None:
+    path = tmp_path / "columns.yaml"
+    path.write_text("metadata:\n  tier: Plan\n  channel: null\n", encoding="utf-8")
+    columns = ["id", "body", "Plan", "channel", "CSAT", "Resolution time (in hrs)"]
+    mapping = detect_mapping(columns, overrides=load_mapping_file(path))
+    # tier from the file; CSAT and resolution still detected (the report reads both); channel off
+    assert mapping.metadata == {
+        "tier": "Plan",
+        "csat": "CSAT",
+        "resolution_hours": "Resolution time (in hrs)",
+    }
+
+
 def test_metadata_given_as_a_list_is_keyed_by_snake_case() -> None:
     mapping = ColumnMapping.model_validate({"body": "b", "metadata": ["Plan Tier", "CSAT"]})
     assert mapping.metadata == {"plan_tier": "Plan Tier", "csat": "CSAT"}
