@@ -11,7 +11,10 @@ if TYPE_CHECKING:
 
 
 def _f(value: float, digits: int = 1) -> str:
-    return "–" if value != value else f"{value:.{digits}f}"
+    if value != value:
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text.removeprefix("-") if float(text) == 0 else text  # never "-0.00"
 
 
 def readings_tables(readings: Readings) -> list[Table]:

@@ -108,8 +108,18 @@ def evaluation_tables(result: FieldEvaluation, wide: bool = False) -> list[Table
     return [metrics, confused]
 
 
+def signed(value: float, digits: int = 1) -> str:
+    """A change with its sign, `+0.3` / `-0.3`; one that rounds to zero is `0.0`, unsigned."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
+def _shift(s: LabelShift) -> str:
+    return f"{s.label} {signed(s.change_pp)} {_interval(s)}"
+
+
 def _interval(s: LabelShift) -> str:
-    return f"[{s.low_pp:+.1f},{s.high_pp:+.1f}]" if s.low_pp == s.low_pp else "–"
+    return f"[{signed(s.low_pp)},{signed(s.high_pp)}]" if s.low_pp == s.low_pp else "–"
 
 
 def drift_tables(result: FieldDrift, wide: bool = False) -> list[Table]:
@@ -139,7 +149,7 @@ def drift_tables(result: FieldDrift, wide: bool = False) -> list[Table]:
             escape(s.label),
             f(s.reference_pct),
             f(s.current_pct),
-            f"{s.change_pp:+.1f}",
+            signed(s.change_pp),
             _interval(s),
             p_text(s.q_value),
             style=FLAG_STYLE if s.flagged else None,
@@ -166,7 +176,7 @@ def drift_tables(result: FieldDrift, wide: bool = False) -> list[Table]:
             day(w.window, wide),
             str(ref.n),
             f(ref.linf_pp),
-            escape("\n".join(f"{s.label} {s.change_pp:+.1f} {_interval(s)}" for s in ref.flagged)),
+            escape("\n".join(_shift(s) for s in ref.flagged)),
             "–" if w.vs_previous is None else f(w.vs_previous.linf_pp),
             f(w.needs_review_pct),
             w.not_judged,
@@ -226,8 +236,8 @@ def report_tables(report: AnalyticsReport, wide: bool = False) -> list[Table]:
             trend.add_row(
                 MARK if t.flagged else "",
                 escape(t.label),
-                f"{t.slope_pp_per_week:+.2f}",
-                f"{t.change_pp:+.1f}",
+                signed(t.slope_pp_per_week, 2),
+                signed(t.change_pp),
                 p_text(t.p_value),
                 style=FLAG_STYLE if t.flagged else None,
             )

@@ -28,7 +28,10 @@ def fmt(value: object, digits: int = 1) -> str:
     if isinstance(value, float):
         if value != value:
             return EMPTY
-        return f"{value:.1e}" if digits == SCIENTIFIC else f"{value:.{digits}f}"
+        if digits == SCIENTIFIC:
+            return f"{value:.1e}"
+        text = f"{value:.{digits}f}"
+        return text.removeprefix("-") if float(text) == 0 else text  # never "-0.0"
     return str(value)
 
 

@@ -110,3 +110,18 @@ def test_the_report_command_at_80_columns() -> None:
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     wide = runner.invoke(cli.app, ["report", str(SAMPLE), "--wide"])
     assert wide.exit_code == 0 and "2026-07-20" in wide.stdout
+
+
+def test_a_flat_trend_is_printed_without_a_sign(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "flat.csv"
+    monday = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    rows = [
+        {"ticket_id": f"T-{week}-{category}-{k}", "category": category, "account_id": f"A{k}",
+         "created_at": (monday + timedelta(weeks=week, hours=k)).isoformat()}
+        for week in range(4) for category in ("billing", "bug") for k in range(3)
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_csv(export, index=False)
+    lines = _render(report_tables(build_report(load_export(export))))
+    billing = [line.split() for line in lines if line.split()[:1] == ["billing"]]
+    # each week half billing, half bug: slope 0 pp/week and no change, shown as 0.00 and 0.0
+    assert ["billing", "0.00", "0.0"] in [row[:3] for row in billing]

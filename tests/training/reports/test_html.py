@@ -30,3 +30,8 @@ def test_table_cells_use_each_columns_digits_and_a_dash_for_missing_numbers() ->
     table = Table(["window", "p", "L∞ pp"], [["03-02", 0.01234, None], ["03-09", 0.5, 12.345]],
                   digits=[0, 3, 1])  # fmt: skip
     assert table.cells() == [["03-02", "0.012", "—"], ["03-09", "0.500", "12.3"]]
+
+
+def test_a_value_that_rounds_to_zero_has_no_sign() -> None:
+    table = Table(["label", "slope"], [["a", -0.04], ["b", -0.06]], digits=[0, 1])
+    assert table.cells() == [["a", "0.0"], ["b", "-0.1"]]
