@@ -18,10 +18,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from classifier.bundle.store import Bundle
+from classifier.bundle.manifest import Manifest
+from classifier.bundle.store import Bundle, load_bundle
 from classifier.embedders.base import Embedder
 from classifier.errors import BundleError
-from classifier.predictor import EmbedderFactory, TicketClassifier
+from classifier.predictor import EmbedderFactory, TicketClassifier, bundle_embedder
 from classifier.records import Prediction, Ticket
 
 CASCADE_FILE = "cascade.json"
@@ -48,10 +49,18 @@ class CascadeRecord(BaseModel):
 
 
 class CascadeClassifier:
-    """Two `TicketClassifier`s with the same fields behind one `predict`."""
+    """Two `TicketClassifier`s with the same fields behind one `predict`.
+
+    `record` is the `cascade.json` it was loaded from (the server shows its loss budget and
+    expected share); None for a cascade built in memory.
+    """
 
     def __init__(
-        self, fast: TicketClassifier, accurate: TicketClassifier, threshold: float
+        self,
+        fast: TicketClassifier,
+        accurate: TicketClassifier,
+        threshold: float,
+        record: CascadeRecord | None = None,
     ) -> None:
         if fast.fields != accurate.fields:
             raise BundleError(
@@ -61,11 +70,16 @@ class CascadeClassifier:
         self.fast = fast
         self.accurate = accurate
         self.threshold = threshold
+        self.record = record
 
     @property
     def bundle(self) -> Bundle:
         """The accurate bundle: its manifest describes the fields and classes answered."""
         return self.accurate.bundle
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.accurate.manifest
 
     @property
     def embedder(self) -> Embedder:
@@ -90,6 +104,11 @@ class CascadeClassifier:
     def predict(self, tickets: Sequence[Ticket]) -> list[Prediction]:
         """One prediction per ticket, in order: the fast model's where it is sure, else the
         accurate model's."""
+        return self.predict_routed(tickets)[0]
+
+    def predict_routed(self, tickets: Sequence[Ticket]) -> tuple[list[Prediction], list[int]]:
+        """`predict`, and the indices of the tickets the accurate model answered (the server
+        counts the tickets each stage answered)."""
         answers = self.fast.predict(tickets)
         routed = self.unsure(answers)
         if routed:
@@ -97,7 +116,7 @@ class CascadeClassifier:
                 routed, self.accurate.predict([tickets[i] for i in routed]), strict=True
             ):
                 answers[index] = answer
-        return [a.model_copy(update={"model_version": self.version}) for a in answers]
+        return [a.model_copy(update={"model_version": self.version}) for a in answers], routed
 
     @classmethod
     def load(
@@ -109,24 +128,41 @@ class CascadeClassifier:
         embedder_factory: EmbedderFactory | None = None,
     ) -> CascadeClassifier:
         """Load `cascade.json` and both sub-bundles, each verified, from the folder `path`."""
-        record = read_cascade_record(path)
-        fast = TicketClassifier.load(path / FAST_DIR, embedder_factory=embedder_factory)
-        accurate = TicketClassifier.load(
-            path / ACCURATE_DIR,
-            backend=backend,
-            cache_dir=cache_dir,
-            embedder_factory=embedder_factory,
-        )
-        for name, model, expected in (
-            (FAST_DIR, fast, record.fast_version),
-            (ACCURATE_DIR, accurate, record.accurate_version),
-        ):
-            if model.version != expected:
-                raise BundleError(
-                    f"{path / CASCADE_FILE}: {name}/ holds {model.version}, the cascade was built "
-                    f"with {expected}; rebuild it with `ticketlens cascade`"
-                )
-        return cls(fast, accurate, record.threshold)
+        record, bundles = read_cascade(path)
+
+        def classifier(bundle: Bundle) -> TicketClassifier:
+            if embedder_factory is not None:
+                return TicketClassifier(bundle, embedder_factory(bundle))
+            return TicketClassifier(
+                bundle, bundle_embedder(bundle, backend=backend, cache_dir=cache_dir)
+            )
+
+        fast, accurate = (classifier(b) for b in bundles)
+        return cls(fast, accurate, record.threshold, record)
+
+
+def read_cascade(path: Path) -> tuple[CascadeRecord, tuple[Bundle, Bundle]]:
+    """`cascade.json` and the fast and accurate bundles it names, each verified (no embedding
+    model is set up: `ticketlens serve` checks a folder this way before starting the server)."""
+    record = read_cascade_record(path)
+    bundles = []
+    for name, expected in (
+        (FAST_DIR, record.fast_version),
+        (ACCURATE_DIR, record.accurate_version),
+    ):
+        if not (path / name).is_dir():
+            raise BundleError(
+                f"the cascade has no {name}/ bundle; rebuild it with `ticketlens cascade`",
+                file=path / name,
+            )
+        bundle = load_bundle(path / name)
+        if bundle.version != expected:
+            raise BundleError(
+                f"{path / CASCADE_FILE}: {name}/ holds {bundle.version}, the cascade was built "
+                f"with {expected}; rebuild it with `ticketlens cascade`"
+            )
+        bundles.append(bundle)
+    return record, (bundles[0], bundles[1])
 
 
 def is_cascade(path: Path) -> bool:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from classifier.cascade import CascadeClassifier, is_cascade
+from classifier.bundle.store import Bundle, load_bundle
+from classifier.cascade import CascadeClassifier, is_cascade, read_cascade
 from classifier.predictor import EmbedderFactory, TicketClassifier
 
 Model = TicketClassifier | CascadeClassifier
@@ -30,4 +31,12 @@ def load_model(
     )
 
 
-__all__ = ["Model", "load_model"]
+def model_bundles(path: Path) -> list[Bundle]:
+    """The bundles `load_model(path)` would load, each verified, without setting up their
+    embedding models (a check that is quick to fail before a server starts)."""
+    if is_cascade(path):
+        return list(read_cascade(path)[1])
+    return [load_bundle(path)]
+
+
+__all__ = ["Model", "load_model", "model_bundles"]

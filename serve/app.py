@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from classifier.errors import TicketlensError
-from classifier.predictor import TicketClassifier
+from classifier.loading import Model, load_model
 from classifier.predlog import PredictionStore, Timeouts, safe_url
 from serve.errors import redact_access_log, ticketlens_error_handler, validation_error_handler
 from serve.metrics import Metrics
@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 
 def _default_loader(cache_dir: Path | None, backend: str) -> Loader:
-    def load(path: Path) -> TicketClassifier:
-        return TicketClassifier.load(path, cache_dir=cache_dir, backend=backend)
+    def load(path: Path) -> Model:
+        return load_model(path, cache_dir=cache_dir, backend=backend)
 
     return load
 
@@ -39,14 +39,15 @@ def _default_loader(cache_dir: Path | None, backend: str) -> Loader:
 def create_app(
     settings: Settings,
     *,
-    classifier: TicketClassifier | None = None,
+    classifier: Model | None = None,
     loader: Loader | None = None,
     exit_on_failed_load: bool = False,
 ) -> FastAPI:
     """Build the service.
 
-    `loader(path)` builds a classifier from a bundle path (default: the bundle's packaged
-    embedding model on `settings.backend`, exported to ONNX first if this machine has no export);
+    `loader(path)` builds a classifier from a bundle path, or a cascade from a cascade folder
+    (default: `classifier.loading.load_model`, each bundle's packaged embedding model on
+    `settings.backend`, exported to ONNX first if this machine has no export);
     it runs at startup, before /ready turns 200, on POST /admin/reload and when the `model_path`
     symlink moves. Pass `classifier` to start with one already loaded (tests, embedding programs).
     A bundle that cannot serve (no label fields, a field without classes, an embedder the heads

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from classifier.predictor import TicketClassifier
+from classifier.loading import Model
 from classifier.records import Prediction, Ticket
 
 logger = logging.getLogger(__name__)
@@ -40,19 +40,22 @@ class MicroBatcher:
     is busy join the next batch instead of queueing as many small ones. Each batch takes the
     classifier that is live when it starts and runs `predict` on the batcher's own threads (never
     queued behind other work in the default pool), off the event loop; every caller awaits its
-    own future.
+    own future. `predict(classifier, tickets)` replaces `classifier.predict(tickets)` where the
+    caller wants more from the call (the service counts a cascade's stages).
     """
 
     def __init__(
         self,
-        classifier: Callable[[], TicketClassifier],
+        classifier: Callable[[], Model],
         *,
+        predict: Callable[[Model, list[Ticket]], list[Prediction]] | None = None,
         max_wait_s: float = 0.0,
         max_size: int = 32,
         workers: int = 1,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self._classifier = classifier
+        self._run_model = predict or _plain_predict
         self._max_wait_s = max_wait_s
         self._max_size = max_size
         self._workers = workers
@@ -131,16 +134,14 @@ class MicroBatcher:
                     item.future.set_result(prediction)
         self._finished()
 
-    async def _predict(
-        self, classifier: TicketClassifier, tickets: list[Ticket]
-    ) -> list[Prediction]:
+    async def _predict(self, classifier: Model, tickets: list[Ticket]) -> list[Prediction]:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="predict")
         return await asyncio.get_running_loop().run_in_executor(
-            self._executor, classifier.predict, tickets
+            self._executor, self._run_model, classifier, tickets
         )
 
-    async def _run_alone(self, classifier: TicketClassifier, item: _Pending) -> None:
+    async def _run_alone(self, classifier: Model, item: _Pending) -> None:
         try:
             (prediction,) = await self._predict(classifier, [item.ticket])
         except Exception as exc:
@@ -165,3 +166,7 @@ class MicroBatcher:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False)
+
+
+def _plain_predict(classifier: Model, tickets: list[Ticket]) -> list[Prediction]:
+    return classifier.predict(tickets)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
@@ -94,6 +95,15 @@ class Metrics:
             "Journaled rows the database refused by their content, kept aside in the journal.",
             registry=self.registry,
         )
+        self.cascade_answers = Counter(
+            "ticketlens_cascade_answers",
+            "Tickets a cascade answered, by the stage that answered them: fast (the fast model "
+            "was sure of every field) or accurate (handed to the transformer).",
+            ["stage"],
+            registry=self.registry,
+        )
+        self._stages: dict[str, tuple[int, int]] = {}
+        self._stages_lock = threading.Lock()  # batches finish on the batcher's threads
         self._seen: dict[str, int] = {}
         self._abstained: dict[str, int] = {}
 
@@ -111,6 +121,21 @@ class Metrics:
                     self._abstained[name] = self._abstained.get(name, 0) + 1
                 self.abstain_rate.labels(name).set(self._abstained.get(name, 0) / self._seen[name])
 
-    def set_model(self, version: str, embedding_model: str) -> None:
-        self.model.info({"version": version, "embedding_model": embedding_model})
+    def observe_stages(self, version: str, fast: int, accurate: int) -> None:
+        """Count the tickets each stage of the cascade `version` answered."""
+        self.cascade_answers.labels("fast").inc(fast)
+        self.cascade_answers.labels("accurate").inc(accurate)
+        with self._stages_lock:
+            seen_fast, seen_accurate = self._stages.get(version, (0, 0))
+            self._stages[version] = (seen_fast + fast, seen_accurate + accurate)
+
+    def stage_counts(self, version: str) -> tuple[int, int]:
+        """(tickets the fast stage answered, tickets the accurate stage answered) since start, by
+        the cascade `version` only (the counter sums every cascade served)."""
+        with self._stages_lock:
+            return self._stages.get(version, (0, 0))
+
+    def set_model(self, info: dict[str, str]) -> None:
+        """The model served: `info` holds its version and embedding model (a cascade's both)."""
+        self.model.info(info)
         self.model_loaded.set(1)

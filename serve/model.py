@@ -8,22 +8,37 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from classifier.cascade import ACCURATE_DIR, FAST_DIR, CascadeClassifier
 from classifier.errors import BundleError
+from classifier.loading import Model
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
 
 logger = logging.getLogger(__name__)
 
-Loader = Callable[[Path], TicketClassifier]
+Loader = Callable[[Path], Model]
 
 _PROBE = Ticket(
     id="ticketlens-startup-check", subject="Cannot log in", body="Password reset fails."
 )
 
 
-def check_servable(classifier: TicketClassifier, path: Path) -> TicketClassifier:
+def check_servable(classifier: Model, path: Path) -> Model:
     """`classifier` if it can answer tickets, else `BundleError`: no label fields, a field
-    without classes, or an embedder whose vectors the heads do not take (one probe ticket)."""
+    without classes, or an embedder whose vectors the heads do not take (one probe ticket).
+
+    A cascade's two models are each checked (the probe would reach only one of them through the
+    cascade), each error naming its sub-bundle's folder.
+    """
+    if isinstance(classifier, CascadeClassifier):
+        _check_bundle(classifier.fast, path / FAST_DIR)
+        _check_bundle(classifier.accurate, path / ACCURATE_DIR)
+    else:
+        _check_bundle(classifier, path)
+    return classifier
+
+
+def _check_bundle(classifier: TicketClassifier, path: Path) -> None:
     fields = classifier.bundle.manifest.fields
     if not fields:
         raise BundleError(
@@ -43,13 +58,12 @@ def check_servable(classifier: TicketClassifier, path: Path) -> TicketClassifier
     missing = sorted(set(fields) - set(prediction.fields))
     if missing:
         raise BundleError(f"the model predicts no {missing}", file=path)
-    return classifier
 
 
 def servable(loader: Loader) -> Loader:
     """`loader`, refusing what `check_servable` refuses."""
 
-    def load(path: Path) -> TicketClassifier:
+    def load(path: Path) -> Model:
         return check_servable(loader(path), path)
 
     return load
@@ -65,18 +79,18 @@ class ModelHolder:
     def __init__(self, path: Path, loader: Loader) -> None:
         self.path = path
         self._loader = loader
-        self._current: TicketClassifier | None = None
+        self._current: Model | None = None
         self._target: str | None = None
         self._failed_target: str | None = None
         self._lock = asyncio.Lock()
         self.error: str | None = None
-        self.on_change: Callable[[TicketClassifier], None] | None = None
+        self.on_change: Callable[[Model], None] | None = None
 
     @property
-    def current(self) -> TicketClassifier | None:
+    def current(self) -> Model | None:
         return self._current
 
-    def set(self, classifier: TicketClassifier, target: str | None = None) -> None:
+    def set(self, classifier: Model, target: str | None = None) -> None:
         """Serve `classifier` from now on; `target` is the real path it was loaded from."""
         self._current = classifier
         self._target = target or self._resolve()
@@ -96,7 +110,7 @@ class ModelHolder:
             return self._failed_target is not None  # the first load failed; try the new target
         return resolved != self._target
 
-    async def reload(self) -> TicketClassifier:
+    async def reload(self) -> Model:
         """Load the bundle the model path names now and swap it in; raises if it cannot load.
 
         On failure the old classifier keeps serving.

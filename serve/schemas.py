@@ -124,3 +124,28 @@ class FeedbackOut(BaseModel):
 class ReloadOut(BaseModel):
     model_version: str
     previous_version: str | None
+
+
+class CascadeStageOut(BaseModel):
+    """One of a cascade's two bundles."""
+
+    version: str
+    mode: str
+    embedding_model: str
+    created_at: datetime
+
+
+class CascadeOut(BaseModel):
+    """The cascade served: its `cascade.json`, its bundles, and what it has answered since start."""
+
+    threshold: float
+    """A ticket goes to the accurate bundle when a field's fast confidence is below this."""
+    loss_budget: float | None
+    expected_accurate_share: float | None
+    """Share sent to the accurate bundle on the tickets the threshold was chosen on."""
+    fast: CascadeStageOut
+    accurate: CascadeStageOut
+    answered_fast: int
+    answered_accurate: int
+    live_accurate_share: float | None
+    """Share of the tickets answered since start that the accurate bundle answered."""

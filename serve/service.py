@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from fastapi import HTTPException
 
+from classifier.cascade import CascadeClassifier
+from classifier.loading import Model
 from classifier.predictor import TicketClassifier
 from classifier.predlog import PredictionStore
 from classifier.records import Prediction, Ticket
@@ -17,6 +19,7 @@ from serve.journal import Journal
 from serve.log_writer import LogUnavailable, PredictionLogWriter
 from serve.metrics import Metrics
 from serve.model import ModelHolder
+from serve.schemas import CascadeOut, CascadeStageOut
 from serve.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -48,14 +51,15 @@ class Service:
             metrics.journal_rejected.set_function(lambda: self.journal_stats()[2])
         self.batcher = MicroBatcher(
             self.classifier,
+            predict=self._predict,
             max_wait_s=settings.batcher_max_wait_ms / 1000,
             max_size=settings.batcher_max_size,
             workers=settings.batcher_workers,
             on_batch=metrics.batch_size.observe,
         )
-        holder.on_change = lambda c: metrics.set_model(c.version, c.embedder.info.name)
+        holder.on_change = lambda c: metrics.set_model(model_info(c))
 
-    def classifier(self) -> TicketClassifier:
+    def classifier(self) -> Model:
         """The live classifier; 503 while none is loaded."""
         current = self.holder.current
         if current is None:
@@ -71,6 +75,31 @@ class Service:
             status_code=503,
             detail=detail,
             headers={"Retry-After": str(self.settings.retry_after_s)},
+        )
+
+    def _predict(self, model: Model, tickets: list[Ticket]) -> list[Prediction]:
+        """`model.predict`; a cascade's answers are counted by the stage that gave them."""
+        if not isinstance(model, CascadeClassifier):
+            return model.predict(tickets)
+        predictions, routed = model.predict_routed(tickets)
+        self.metrics.observe_stages(model.version, len(tickets) - len(routed), len(routed))
+        return predictions
+
+    def cascade_out(self, model: Model) -> CascadeOut | None:
+        """What `/model` and the model page show of a cascade; None for a single bundle."""
+        if not isinstance(model, CascadeClassifier):
+            return None
+        record = model.record
+        fast, accurate = self.metrics.stage_counts(model.version)
+        return CascadeOut(
+            threshold=model.threshold,
+            loss_budget=record.loss_budget if record else None,
+            expected_accurate_share=record.expected_accurate_share if record else None,
+            fast=_stage_out(model.fast),
+            accurate=_stage_out(model.accurate),
+            answered_fast=fast,
+            answered_accurate=accurate,
+            live_accurate_share=accurate / (fast + accurate) if fast + accurate else None,
         )
 
     def journal_stats(self) -> tuple[int, float, int]:
@@ -128,3 +157,22 @@ class Service:
         if self.journal is not None:
             self.journal.close()
         self.batcher.close()
+
+
+def _stage_out(model: TicketClassifier) -> CascadeStageOut:
+    manifest = model.manifest
+    return CascadeStageOut(
+        version=model.version,
+        mode=manifest.mode,
+        embedding_model=manifest.embedding_model.name,
+        created_at=manifest.created_at,
+    )
+
+
+def model_info(model: Model) -> dict[str, str]:
+    """What `ticketlens_model` says about the model served."""
+    info = {"version": model.version, "embedding_model": model.embedder.info.name}
+    if isinstance(model, CascadeClassifier):
+        info["fast_embedding_model"] = model.fast.embedder.info.name
+        info["cascade_threshold"] = f"{model.threshold:.4g}"
+    return info

@@ -41,8 +41,18 @@ async def ready(service: ServiceDep) -> dict[str, Any] | JSONResponse:
 
 @router.get("/model")
 async def model(service: ServiceDep) -> dict[str, Any]:
-    """The live bundle's manifest: label fields and classes, embedding model, CV metrics."""
-    return service.classifier().bundle.manifest.model_dump(mode="json")
+    """The live bundle's manifest: label fields and classes, embedding model, CV metrics.
+
+    A cascade answers its accurate bundle's manifest (the fields and classes it answers) and a
+    `cascade` block: threshold, loss budget, the expected and the live share of tickets sent to
+    the accurate bundle, and both bundles' versions and embedding models.
+    """
+    current = service.classifier()
+    body = current.bundle.manifest.model_dump(mode="json")
+    cascade = service.cascade_out(current)
+    if cascade is not None:
+        body["cascade"] = cascade.model_dump(mode="json")
+    return body
 
 
 @router.get("/metrics")

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from classifier.predictor import TicketClassifier
+from classifier.loading import Model
 from classifier.records import Ticket
 from classifier.similar import SimilarIndex, read_index
 from classifier.text import prepare_text
@@ -45,7 +45,7 @@ class SimilarOut(BaseModel):
     tickets: list[NeighbourOut]
 
 
-def _index(request: Request, classifier: TicketClassifier) -> SimilarIndex | None:
+def _index(request: Request, classifier: Model) -> SimilarIndex | None:
     # Read once per bundle version: a reload brings its own index (or none).
     cache: dict[str, SimilarIndex | None] = request.app.state.__dict__.setdefault(
         "similar_indexes", {}

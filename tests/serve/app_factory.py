@@ -6,15 +6,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from classifier.bundle.store import load_bundle
-from classifier.predictor import TicketClassifier
+from classifier.loading import Model, load_model
 from serve.app import create_app
 from serve.settings import Settings
 from tests.fakes import HashingEmbedder
 
 
-def fake_loader(path: Path) -> TicketClassifier:
-    return TicketClassifier(load_bundle(path), HashingEmbedder())
+def fake_loader(path: Path) -> Model:
+    """The bundle (or cascade) at `path`, every bundle on the fake embedder."""
+    return load_model(path, embedder_factory=lambda bundle: HashingEmbedder())
 
 
 def make_app() -> FastAPI:

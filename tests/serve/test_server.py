@@ -17,14 +17,15 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from classifier.predictor import TicketClassifier
+import serve.app as serve_app
+from classifier import loading
+from classifier.loading import Model
 from serve.app import create_app
 from serve.settings import Settings
 from tests import ROOT
 from tests.serve.app_factory import fake_loader
 from tests.serve.conftest import AUTH, TOKEN, wait_ready
 from training import cli
-from training.cli import service as cli_service
 
 
 def _free_port() -> int:
@@ -139,7 +140,7 @@ def test_serve_stops_in_one_line_when_the_onnx_export_fails(
     bundle = load_bundle(model_link)
     record = bundle.manifest.embedding_model.model_copy(update={"name": DEFAULT_MODEL})
     manifest = bundle.manifest.model_copy(update={"embedding_model": record})
-    monkeypatch.setattr(cli_service, "load_bundle", lambda path: replace(bundle, manifest=manifest))
+    monkeypatch.setattr(loading, "load_bundle", lambda path: replace(bundle, manifest=manifest))
 
     def failing_export(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 1, "", "Traceback …\nRuntimeError: boom\n")
@@ -165,11 +166,11 @@ def test_the_service_loads_bundles_on_the_backend_setting(
 
     backends: list[str] = []
 
-    def load(path: Path, *, cache_dir: Path | None, backend: str) -> TicketClassifier:
+    def load(path: Path, *, cache_dir: Path | None, backend: str) -> Model:
         backends.append(backend)
         return fake_loader(path)
 
-    monkeypatch.setattr(TicketClassifier, "load", load)
+    monkeypatch.setattr(serve_app, "load_model", load)
     with TestClient(create_app(settings)) as client:
         wait_ready(client)
     assert backends == ["onnx"]

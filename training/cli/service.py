@@ -24,7 +24,6 @@ from training.cli.common import (
     bundle_embedder,
     console,
     friendly_errors,
-    load_bundle,
 )
 
 if TYPE_CHECKING:
@@ -37,7 +36,10 @@ TOKEN_VARIABLE = "TICKETLENS_API_TOKEN"
 def serve_command(
     model: Annotated[
         Path,
-        typer.Option(envvar="TICKETLENS_MODEL_PATH", help="Bundle folder (a symlink is watched)."),
+        typer.Option(
+            envvar="TICKETLENS_MODEL_PATH",
+            help="Bundle or cascade folder (a symlink is watched).",
+        ),
     ] = Path("models/current"),
     host: Annotated[
         str, typer.Option(envvar="TICKETLENS_HOST", help="Address to listen on.")
@@ -93,13 +95,21 @@ def serve_command(
 
         check_usage_file(usage, usage_columns_from_env())  # one line here, not inside uvicorn
         os.environ["TICKETLENS_USAGE_FILE"] = str(usage)
-    bundle = load_bundle(model)  # fail here, in one line, rather than inside the server
+    from classifier.loading import model_bundles
+
+    # Fail here, in one line, rather than inside the server (a cascade: both its bundles).
+    bundles = model_bundles(model)
     check_backend(backend)
-    record = bundle.manifest.embedding_model
-    if backend == "onnx" and record.files is None and factory == APP_FACTORY:
-        # Export now, so a failure is one line here and not a server that never gets ready.
-        with console.status("preparing the ONNX model (exported once per machine, ~1 min)…"):
-            prepare_onnx_model(record.name, cache_dir or default_cache_dir())
+    transformers = {
+        b.manifest.embedding_model.name: None
+        for b in bundles
+        if b.manifest.embedding_model.files is None
+    }
+    if backend == "onnx" and factory == APP_FACTORY:
+        for name in transformers:
+            # Export now, so a failure is one line here and not a server that never gets ready.
+            with console.status("preparing the ONNX model (exported once per machine, ~1 min)…"):
+                prepare_onnx_model(name, cache_dir or default_cache_dir())
     os.environ["TICKETLENS_MODEL_PATH"] = str(model)
     os.environ["TICKETLENS_BACKEND"] = backend
     if db is not None:
@@ -156,9 +166,9 @@ def retrain_command(
 ) -> None:
     """Retrain on an export plus stored corrections; promote only if not worse than current."""
     # Imported here: the prediction log needs SQLAlchemy (the `serve` extra), other commands not.
-    from training.fit.retrain import RetrainConfig, retrain
+    from training.fit.retrain import RetrainConfig, load_current, retrain
 
-    embedder = bundle_embedder(load_bundle(model), cache_dir, no_cache)
+    embedder = bundle_embedder(load_current(model), cache_dir, no_cache)
     config = RetrainConfig(tolerance=tolerance, force=force, test_size=test_size, seed=seed)
     with console.status("training the candidate and scoring both models…"):
         result = retrain(base, embedder=embedder, current=model, db_url=db, config=config)

@@ -31,8 +31,9 @@ from classifier.bundle.store import (
     set_current,
     text_hash,
 )
+from classifier.cascade import CASCADE_FILE, is_cascade
 from classifier.embedders.base import Embedder
-from classifier.errors import TicketlensError
+from classifier.errors import BundleError, TicketlensError
 from classifier.predictor import TicketClassifier
 from classifier.predlog import read_corrections
 from classifier.records import Ticket
@@ -188,6 +189,19 @@ def _split_unseen(
     return train_set, heldout, compared_on
 
 
+def load_current(current: Path) -> Bundle:
+    """The bundle `retrain` gates against; a cascade folder is refused (the gate compares one
+    bundle with one candidate)."""
+    if is_cascade(current):
+        raise BundleError(
+            f"the model is a cascade ({CASCADE_FILE}) and retrain gates one bundle against one "
+            "candidate: retrain the bundles it was built from (--model BUNDLE), then rebuild "
+            "the cascade with `ticketlens cascade`",
+            file=current,
+        )
+    return load_bundle(current)
+
+
 def retrain(
     base: Path,
     *,
@@ -199,7 +213,7 @@ def retrain(
 ) -> RetrainResult:
     """Train a candidate on `base` + stored corrections and promote it if it passes the gate."""
     config = config or RetrainConfig()
-    current_bundle = load_bundle(current)
+    current_bundle = load_current(current)
     manifest = current_bundle.manifest
     fields = list(manifest.fields)
     tickets, _ = read_tickets(base, fields, overrides)

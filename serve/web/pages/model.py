@@ -1,5 +1,6 @@
 """The model page, `/models/current` (`/model` is the API's): the bundle's manifest, how it does
-live, and each retrain's gate result from the models folder's gate log."""
+live, and each retrain's gate result from the models folder's gate log; for a cascade also its
+threshold, its two bundles and the share of tickets sent to the accurate one, expected and live."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ async def model_page(request: Request, user: Viewer, service: ServiceDep) -> HTM
         user,
         manifest=current.bundle.manifest,
         version=current.version,
+        cascade=service.cascade_out(current),
         live=live,
         gates=gates,
         gate_log=models_dir / GATE_LOG,
