@@ -9,9 +9,12 @@ docs/benchmarks.md.
     python bench/serve_load.py                         # models/current, 10 s per level
     python bench/serve_load.py --model models/x --duration 30 --levels 1 8 32 64
     python bench/serve_load.py --no-write              # print only
+    python bench/serve_load.py --model models/cascade  # a cascade folder (`ticketlens cascade`)
 
 Without a bundle at --model, one is trained first on the first `--train-rows` (400) tickets of the
-sample export (real model) into a temporary folder.
+sample export (real model) into a temporary folder. A cascade folder is served as it is; its
+figures go to their own section (`serve-cascade`), with the share of tickets its accurate bundle
+answered during the run.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -39,6 +43,7 @@ if not __package__:  # run as `python bench/serve_load.py`: make `bench` importa
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.docs_section import write_section
+from classifier.cascade import is_cascade
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "data" / "sample_tickets.csv"
@@ -113,11 +118,12 @@ def _tickets(words: int, count: int = 500) -> list[dict[str, str]]:
 
 
 def _offline_throughput(model: Path, tickets: list[dict[str, str]], backend: str) -> float:
-    """Tickets/s of `TicketClassifier.predict` in batches of 32, in this process, no HTTP."""
-    from classifier.predictor import TicketClassifier
+    """Tickets/s of the model's `predict` in batches of 32, in this process, no HTTP (a cascade
+    routes each batch as the server does)."""
+    from classifier.loading import load_model
     from classifier.records import Ticket
 
-    classifier = TicketClassifier.load(model, backend=backend)
+    classifier = load_model(model, backend=backend)
     batch = [Ticket(id=t["id"], subject=t["subject"], body=t["body"]) for t in tickets[:320]]
     classifier.predict(batch[:32])  # warm-up
     started = time.perf_counter()
@@ -294,20 +300,46 @@ def run(
             )
         offline = _offline_throughput(model, tickets, backend)
     note = (
-        f"bundle `{manifest['name']}`: {manifest['embedding_model']['name']}, heads trained on "
-        f"{manifest['training_data']['rows']} tickets; backend {backend}; "
+        f"{_model_note(manifest)}; backend {backend}; "
         f"peak server RSS {peak:.0f} MiB; 1-min load average {load_before:.1f} at the start and "
         f"{load:.1f} at the end; offline batch throughput "
-        f"(`TicketClassifier.predict`, batches of 32, same tickets) {offline:.1f} tickets/s; "
+        f"(`predict`, batches of 32, same tickets) {offline:.1f} tickets/s; "
         f"{words}-word tickets{soak_note}"
     )
     return results, note
 
 
-def _section(results: list[Level], note: str, command: str, duration: float) -> str:
+def _model_note(manifest: dict[str, Any]) -> str:
+    """The served model in words, from `/model` (a cascade: both bundles and its shares)."""
+    cascade = manifest.get("cascade")
+    if cascade is None:
+        return (
+            f"bundle `{manifest['name']}`: {manifest['embedding_model']['name']}, heads trained on "
+            f"{manifest['training_data']['rows']} tickets"
+        )
+    fast, accurate = cascade["fast"], cascade["accurate"]
+    expected = cascade["expected_accurate_share"]
+    live = cascade["live_accurate_share"]
+    answered = cascade["answered_fast"] + cascade["answered_accurate"]
+    return (
+        f"cascade of `{fast['version']}` ({fast['embedding_model']}) and `{accurate['version']}` "
+        f"({accurate['embedding_model']}), threshold {cascade['threshold']:.3f}; sent to the "
+        f"accurate bundle: expected {'–' if expected is None else f'{expected:.1%}'}, during "
+        f"the run {'–' if live is None else f'{live:.1%}'} of {answered} tickets"
+    )
+
+
+def _section(
+    results: list[Level], note: str, command: str, duration: float, *, cascade: bool = False
+) -> str:
     cores = os.cpu_count()
+    title = (
+        "## Serving a cascade: `POST /classify` latency and throughput (issue #18)"
+        if cascade
+        else "## Serving: `POST /classify` latency and throughput (issue #3)"
+    )
     lines = [
-        "## Serving: `POST /classify` latency and throughput (issue #3)",
+        title,
         "",
         f"Measured with `{command}` ({duration:.0f} s per level, {platform.machine()}, "
         f"{cores} CPU cores shared by the server, the load generator and any other jobs; {note}).",
@@ -353,10 +385,11 @@ def main() -> None:
         args.soak,
         args.backend,
     )
-    section = _section(results, note, command.strip(), args.duration)
+    cascade = is_cascade(args.model)
+    section = _section(results, note, command.strip(), args.duration, cascade=cascade)
     print(section)
     if not args.no_write:
-        write_section("serve", section)
+        write_section("serve-cascade" if cascade else "serve", section)
 
 
 if __name__ == "__main__":
