@@ -104,6 +104,9 @@ class Readings:
                 "urgent_fixes": {
                     k: [u.to_dict() for u in v] for k, v in self.segments.urgent.items()
                 },
+                "spike_events": {
+                    k: [e.to_dict() for e in v] for k, v in self.segments.events.items()
+                },
             },
         }
 

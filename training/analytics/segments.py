@@ -14,10 +14,11 @@ import pandas as pd
 
 from classifier.errors import ExportFormatError
 from classifier.records import NO_LABEL
+from training.analytics.events import SpikeEvent, group_spikes
 from training.analytics.frame import TicketFrame
 from training.analytics.spikes import SpikeConfig, detect_spikes
 from training.analytics.urgent import UrgentFix, urgent_fixes
-from training.analytics.usage import Usage
+from training.analytics.usage import Usage, tickets_per_active_by_tier
 from training.io.readers import iter_export
 
 ACTIVITY_COLUMNS = ("active_from", "active_to", "week")
@@ -46,11 +47,14 @@ def has_activity(path: Path) -> bool:
 class SegmentBreakdown:
     column: str
     summary: pd.DataFrame
-    """Per segment value: accounts, tickets, share %, tickets per account, resolution, CSAT,
-    spikes."""
+    """Per segment value: accounts, tickets, share %, tickets per account (and, with usage, per
+    usage-active account per week), resolution, CSAT, spike events."""
     shares: dict[str, pd.DataFrame]
     """Per label field: segment value × label, % of the segment's tickets."""
     urgent: dict[str, list[UrgentFix]] = field(default_factory=dict)
+    """Per segment value: its top three urgent fixes, from its own accounts' tickets and usage."""
+    events: dict[str, list[SpikeEvent]] = field(default_factory=dict)
+    """Per segment value: spikes and floods in its own weekly counts, one event per line."""
 
 
 def segment_of(frame: TicketFrame, segments: pd.DataFrame, column: str) -> pd.Series:
@@ -62,6 +66,14 @@ def segment_of(frame: TicketFrame, segments: pd.DataFrame, column: str) -> pd.Se
             field=column,
         )
     values = frame.data["account_id"].map(segments[column].astype(str).str.strip())
+    return values.fillna(NO_SEGMENT).mask(values == "", NO_SEGMENT)
+
+
+def _members(frame: TicketFrame, segments: pd.DataFrame, column: str, usage: Usage) -> pd.Series:
+    """account_id → segment value for every account the tickets or the usage file name."""
+    listed = segments[column].astype(str).str.strip()
+    accounts = set(frame.data["account_id"].dropna()) | set(usage.data["account_id"])
+    values = listed.reindex(sorted(accounts | set(listed.index)))
     return values.fillna(NO_SEGMENT).mask(values == "", NO_SEGMENT)
 
 
@@ -86,21 +98,26 @@ def segment_breakdown(
         summary["csat_mean"] = grouped["csat"].mean()
     if "satisfied" in data.columns:  # 1/0 per answer: scores and Good/Bad alike
         summary["satisfied_pct"] = 100 * grouped["satisfied"].mean()
-    shares, urgent, spike_counts = {}, {}, {}
+    if usage is not None:
+        members = _members(frame, segments, column, usage)
+        per_active = tickets_per_active_by_tier(frame, usage, members)
+        summary["tickets_per_active_week"] = per_active.mean()  # weeks with nobody active: skipped
+    shares, urgent, events = {}, {}, {}
     for name in frame.fields:
         labelled = data[data[name] != NO_LABEL]
         table = pd.crosstab(labelled["_segment"], labelled[name], normalize="index") * 100
         shares[name] = table
+    views = [[name] for name in frame.fields]
+    views += [frame.fields[:2]] if len(frame.fields) >= 2 else []
     for value, rows in grouped:
         part = replace(frame, data=rows.drop(columns="_segment").reset_index(drop=True))
         if "created_at" in part.data.columns and part.data["window"].nunique() >= 2:
-            spike_counts[value] = sum(
-                len(detect_spikes(part, [n], spikes or SpikeConfig())) for n in frame.fields
-            )
+            found = [s for by in views for s in detect_spikes(part, by, spikes)]
+            events[str(value)] = group_spikes(found)
         if usage is not None:
-            members = set(rows["account_id"].dropna())
-            mine = replace(usage, data=usage.data[usage.data["account_id"].isin(members)])
+            mine = replace(usage, data=usage.data[usage.data["account_id"].map(members) == value])
             urgent[str(value)] = urgent_fixes(part, mine)[:3]
-    summary["spikes"] = pd.Series(spike_counts, dtype=float)
+    summary["spikes"] = pd.Series({v: len(e) for v, e in events.items()}, dtype=float)
     summary.index.name = column
-    return SegmentBreakdown(column, summary.sort_values("tickets", ascending=False), shares, urgent)
+    summary = summary.sort_values("tickets", ascending=False)
+    return SegmentBreakdown(column, summary, shares, urgent, events)

@@ -160,7 +160,7 @@ def report_command(
             payload["candidate_new_categories"] = [c.__dict__ for c in found_candidates.candidates]
         emit_json(payload)
         return
-    for table in report_tables(report, wide) + readings_tables(report.readings):
+    for table in report_tables(report, wide) + readings_tables(report.readings, wide):
         show(table, wide)
     if found_candidates is not None:
         from training.cli.coldstart_discover import candidates_table
@@ -169,7 +169,8 @@ def report_command(
     if report.readings.usage is not None and report.readings.usage.unknown_rows:
         found = report.readings.usage
         console.print(
-            f"{found.unknown_rows} usage rows for {found.unknown_accounts} accounts in neither "
+            f"{found.unknown_rows} usage rows for {found.unknown_accounts} "
+            f"account{'s' if found.unknown_accounts != 1 else ''} in neither "
             "the tickets nor the accounts file were left out"
         )
     for what, column in report.inputs.items():

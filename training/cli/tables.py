@@ -33,8 +33,11 @@ _SHORT_SERVICE = {
 
 
 def f(value: float | None, digits: int = 1) -> str:
-    """A number to `digits` places; "–" for a missing one."""
-    return "–" if value is None or value != value else f"{value:.{digits}f}"
+    """A number to `digits` places; "–" for a missing one; never "-0.0"."""
+    if value is None or value != value:
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text.removeprefix("-") if float(text) == 0 else text
 
 
 def p_text(value: float | None) -> str:
@@ -47,7 +50,7 @@ def day(iso: str, wide: bool) -> str:
     return iso if wide else iso[5:10]
 
 
-def _table(title: str, wide: bool) -> Table:
+def titled_table(title: str, wide: bool) -> Table:
     return Table(
         title=escape(title),
         box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
@@ -56,7 +59,7 @@ def _table(title: str, wide: bool) -> Table:
     )
 
 
-def _columns(table: Table, headers: Sequence[tuple[str, str, str]], wide: bool) -> None:
+def add_columns(table: Table, headers: Sequence[tuple[str, str, str]], wide: bool) -> None:
     """Add (narrow header, wide header, kind) columns; kind: text (folds), num, mark."""
     for narrow, full, kind in headers:
         if kind == "num":
@@ -68,12 +71,12 @@ def _columns(table: Table, headers: Sequence[tuple[str, str, str]], wide: bool) 
 
 
 def evaluation_tables(result: FieldEvaluation, wide: bool = False) -> list[Table]:
-    metrics = _table(
+    metrics = titled_table(
         f"{result.field}: {result.n} tickets, accuracy {result.accuracy:.3f}, "
         f"macro-F1 {result.macro.f1:.3f}, weighted-F1 {result.weighted.f1:.3f}",
         wide,
     )
-    _columns(
+    add_columns(
         metrics,
         [
             ("label", "label", "text"),
@@ -87,8 +90,8 @@ def evaluation_tables(result: FieldEvaluation, wide: bool = False) -> list[Table
     for c in [*result.per_class, result.macro, result.weighted]:
         label = escape(c.label) if c in result.per_class else f"[bold]{escape(c.label)} avg[/]"
         metrics.add_row(label, f(c.precision, 3), f(c.recall, 3), f(c.f1, 3), str(c.support))
-    confused = _table(f"{result.field}: most confused (true → predicted)", wide)
-    _columns(
+    confused = titled_table(f"{result.field}: most confused (true → predicted)", wide)
+    add_columns(
         confused,
         [
             ("true", "true", "text"),
@@ -124,13 +127,13 @@ def _interval(s: LabelShift) -> str:
 
 def drift_tables(result: FieldDrift, wide: bool = False) -> list[Table]:
     o = result.overall
-    overall = _table(
+    overall = titled_table(
         f"{result.field} ({result.source_column}) vs {result.reference}: {o.n} tickets, "
         f"L∞ {o.linf_pp:.1f} pp, JS {o.js_distance:.3f}, chi-square p {p_text(o.p_value)}; "
         f"{MARK} = flagged",
         wide,
     )
-    _columns(
+    add_columns(
         overall,
         [
             ("", "", "mark"),
@@ -154,8 +157,8 @@ def drift_tables(result: FieldDrift, wide: bool = False) -> list[Table]:
             p_text(s.q_value),
             style=FLAG_STYLE if s.flagged else None,
         )
-    windows = _table(f"{result.field} per window ({MARK} = a label flagged)", wide)
-    _columns(
+    windows = titled_table(f"{result.field} per window ({MARK} = a label flagged)", wide)
+    add_columns(
         windows,
         [
             ("", "", "mark"),
@@ -186,12 +189,12 @@ def drift_tables(result: FieldDrift, wide: bool = False) -> list[Table]:
 
 
 def report_tables(report: AnalyticsReport, wide: bool = False) -> list[Table]:
-    spikes = _table(
+    spikes = titled_table(
         f"spikes and floods, one line per event ({MARK} = cross-account spike, likely a "
         "release regression)",
         wide,
     )
-    _columns(
+    add_columns(
         spikes,
         [
             ("", "", "mark"),
@@ -220,8 +223,9 @@ def report_tables(report: AnalyticsReport, wide: bool = False) -> list[Table]:
         )
     tables = [spikes]
     for name, r in report.fields.items():
-        trend = _table(f"{name}: slow drift (Theil–Sen, Mann–Kendall); {MARK} = flagged", wide)
-        _columns(
+        title = f"{name}: slow drift (Theil–Sen, Mann–Kendall); {MARK} = flagged"
+        trend = titled_table(title, wide)
+        add_columns(
             trend,
             [
                 ("", "", "mark"),
@@ -241,8 +245,8 @@ def report_tables(report: AnalyticsReport, wide: bool = False) -> list[Table]:
                 p_text(t.p_value),
                 style=FLAG_STYLE if t.flagged else None,
             )
-        roadmap = _table(f"{name}: roadmap (in the weekly top 3)", wide)
-        _columns(
+        roadmap = titled_table(f"{name}: roadmap (in the weekly top 3)", wide)
+        add_columns(
             roadmap,
             [
                 ("label", "label", "text"),
@@ -259,9 +263,9 @@ def report_tables(report: AnalyticsReport, wide: bool = False) -> list[Table]:
                 str(x.tickets),
                 str(x.longest_streak),
             )
-        service = _table(f"{name}: resolution hours and CSAT", wide)
+        service = titled_table(f"{name}: resolution hours and CSAT", wide)
         frame = r.service.reset_index()
-        _columns(
+        add_columns(
             service,
             [
                 (
@@ -276,8 +280,8 @@ def report_tables(report: AnalyticsReport, wide: bool = False) -> list[Table]:
         for row in frame.itertuples(index=False):
             service.add_row(*[f(v) if isinstance(v, float) else escape(str(v)) for v in row])
         tables += [trend, roadmap, service]
-    silent = _table(f"silent accounts ({len(report.silent)})", wide)
-    _columns(
+    silent = titled_table(f"silent accounts ({len(report.silent)})", wide)
+    add_columns(
         silent,
         [
             ("account", "account", "text"),

@@ -16,6 +16,7 @@ SUMMARY_COLUMNS = {
     "tickets": ("tickets", 0),
     "share_pct": ("share %", 1),
     "tickets_per_account": ("tickets per account", 2),
+    "tickets_per_active_week": ("tickets per active account-week", 3),
     "resolution_median_h": ("median resolution h", 1),
     "csat_mean": ("CSAT", 2),
     "satisfied_pct": ("satisfied %", 1),
@@ -54,8 +55,32 @@ def segments_section(breakdown: SegmentBreakdown) -> Section:
                 if not table.empty
             },
             "urgent": _urgent(breakdown),
+            "events": _events(breakdown),
         },
     )
+
+
+def _events(breakdown: SegmentBreakdown) -> Table | None:
+    """Each segment's spikes and floods, one row per event, cross-account ones flagged."""
+    rows: list[list[object]] = []
+    flags = set()
+    for value in breakdown.summary.index:
+        for e in breakdown.events.get(str(value), []):
+            if e.likely_regression:
+                flags.add(len(rows))
+            rows.append(
+                [str(value), e.window, "; ".join(e.cells), e.kind, e.head.tickets,
+                 e.head.accounts, e.head.baseline_accounts, e.head.top_account]
+            )  # fmt: skip
+    if not rows:
+        return None
+    return Table(
+        [breakdown.column, "week", "event: every view it was seen in", "kind", "tickets",
+         "accounts", "baseline accounts", "top account"],
+        rows,
+        flags,
+        digits=[0, 0, 0, 0, 0, 0, 1, 0],
+    )  # fmt: skip
 
 
 def _cell(value: float, digits: int) -> float | int:

@@ -125,3 +125,20 @@ def test_a_flat_trend_is_printed_without_a_sign(tmp_path) -> None:  # type: igno
     billing = [line.split() for line in lines if line.split()[:1] == ["billing"]]
     # each week half billing, half bug: slope 0 pp/week and no change, shown as 0.00 and 0.0
     assert ["billing", "0.00", "0.0"] in [row[:3] for row in billing]
+
+
+def test_the_segment_tables_at_80_columns() -> None:
+    data = ROOT / "data"
+    args = ["report", str(SAMPLE), "--usage", str(data / "sample_usage.csv"), "--accounts",
+            str(data / "sample_accounts.csv"), "--by", "region"]  # fmt: skip
+    result = runner.invoke(cli.app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in result.stdout
+    segment_part = result.stdout.split("urgent fixes by region")[1].split("spikes and floods")[0]
+    firsts = [line.split()[:3] for line in segment_part.splitlines() if line.split()[1:2] == ["1"]]
+    # the planted urgent fix (reports: widely used, elevated rate) leads in every region
+    assert sorted(firsts) == [[r, "1", "reports"] for r in ("APAC", "EMEA", "LATAM", "NA")]
+    spikes = result.stdout.split("spikes and floods by region")[1]
+    regression = [line for line in spikes.splitlines() if "07-20" in line]
+    assert regression and all(line.lstrip().startswith("!") for line in regression)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests.training.analytics import synthetic
 from training import cli
 
 MONDAY = pd.Timestamp("2026-03-02", tz="UTC")
@@ -70,11 +71,15 @@ def _page(folder: Path, *extra: str) -> str:
 
 def test_each_region_has_its_share_rate_resolution_and_csat(inputs: Path) -> None:
     section = _page(inputs, "--by", "region").split("<h2>By region</h2>")[1]
-    # EMEA: 1 account, 3 of 7 tickets (42.9 %), 3 per account, median 4 h, CSAT (5+5+4)/3
-    assert "<tr><td>EMEA</td><td>1</td><td>3</td><td>42.9</td><td>3.00</td><td>4.0</td>" in section
+    # EMEA: 1 account, 3 of 7 tickets (42.9 %), 3 per account, per active account-week
+    # (1+1+1+0)/4 (A active every week), median 4 h, CSAT (5+5+4)/3
+    emea = "<tr><td>EMEA</td><td>1</td><td>3</td><td>42.9</td><td>3.00</td><td>0.750</td><td>4.0"
+    assert emea in section
     assert "<td>4.67</td>" in section
-    # NA: 2 accounts, 2 tickets, 1 per account, median (30+10)/2 h, CSAT (1+3)/2
-    assert "<tr><td>NA</td><td>2</td><td>2</td><td>28.6</td><td>1.00</td><td>20.0</td>" in section
+    # NA: 2 accounts, 2 tickets, 1 per account, (1/2+0+0+1/2)/4 per active account-week,
+    # median (30+10)/2 h, CSAT (1+3)/2
+    na = "<tr><td>NA</td><td>2</td><td>2</td><td>28.6</td><td>1.00</td><td>0.250</td><td>20.0"
+    assert na in section
     assert "<td>2.00</td>" in section
     assert "<td>(not in accounts file)</td><td>1</td><td>1</td><td>14.3</td>" in section
     assert "&lt;i&gt;LATAM&lt;/i&gt;" in section and HOSTILE not in section
@@ -94,3 +99,26 @@ def test_each_region_lists_its_urgent_fixes(inputs: Path) -> None:
 
 def test_without_by_there_is_no_segment_section(inputs: Path) -> None:
     assert "<h2>By " not in _page(inputs)
+
+
+def test_a_spike_in_one_region_is_listed_under_it(tmp_path: Path) -> None:
+    table = synthetic.steady(weeks=14, per_week=12, accounts=40)
+    table = synthetic.with_ids(
+        synthetic.add(table, 12, "login", [f"ACC-{i:03d}" for i in range(0, 24, 2)])
+    )
+    table.to_csv(tmp_path / "tickets.csv", index=False)
+    regions = ["EMEA" if i % 2 == 0 else "NA" for i in range(40)]
+    pd.DataFrame({"account_id": [f"ACC-{i:03d}" for i in range(40)], "region": regions}).to_csv(
+        tmp_path / "accounts.csv", index=False
+    )
+    page = tmp_path / "report.html"
+    args = ["report", str(tmp_path / "tickets.csv"), "--accounts", str(tmp_path / "accounts.csv")]
+    result = CliRunner().invoke(cli.app, [*args, "--by", "region", "--html", str(page)])
+    assert result.exit_code == 0, result.stderr
+    section = page.read_text(encoding="utf-8").split("<h3>Spikes and floods by region</h3>")[1]
+    rows = section.split("</table>")[0]
+    # week 13 (2026-03-30): 12 EMEA accounts file a login ticket each; flagged, under EMEA only
+    assert (
+        "<tr class=flag><td>EMEA</td><td>2026-03-30</td><td>category × feature: login × api" in rows
+    )
+    assert "<td>NA</td><td>2026-03-30</td>" not in rows
