@@ -166,8 +166,9 @@ def build_readings(
     if config.by:
         if segments is None:
             raise ExportFormatError(
-                f"--by {config.by} needs an accounts file with segment columns (--accounts)",
-                field=config.by,
+                f"--by {config.by} needs an accounts file with segment columns (--accounts)"
             )
-        readings.segments = segment_breakdown(frame, segments, config.by, usage, spikes)
+        readings.segments = segment_breakdown(
+            frame, segments, config.by, usage, spikes, source=accounts_file
+        )
     return readings

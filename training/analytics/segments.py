@@ -57,12 +57,16 @@ class SegmentBreakdown:
     """Per segment value: spikes and floods in its own weekly counts, one event per line."""
 
 
-def segment_of(frame: TicketFrame, segments: pd.DataFrame, column: str) -> pd.Series:
-    """Each ticket's segment value (NO_SEGMENT for accounts the file does not list)."""
+def segment_of(
+    frame: TicketFrame, segments: pd.DataFrame, column: str, *, source: str | Path | None = None
+) -> pd.Series:
+    """Each ticket's segment value (NO_SEGMENT for accounts the file does not list); `source`
+    (the accounts file) names the file in the error for a missing column."""
     if column not in segments.columns:
         raise ExportFormatError(
             f"no segment column '{column}' in the accounts file; it has: "
             f"{', '.join(segments.columns)} (choose one with --by)",
+            file=source,
             field=column,
         )
     values = frame.data["account_id"].map(segments[column].astype(str).str.strip())
@@ -83,10 +87,12 @@ def segment_breakdown(
     column: str,
     usage: Usage | None = None,
     spikes: SpikeConfig | None = None,
+    *,
+    source: str | Path | None = None,
 ) -> SegmentBreakdown:
     """Share, per-customer rate, spikes, resolution, CSAT and urgent fixes per segment value."""
     frame.require("account_id")
-    segment = segment_of(frame, segments, column)
+    segment = segment_of(frame, segments, column, source=source)
     data = frame.data.assign(_segment=segment)
     grouped = data.groupby("_segment")
     summary = pd.DataFrame({"accounts": grouped["account_id"].nunique(), "tickets": grouped.size()})

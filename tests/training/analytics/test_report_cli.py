@@ -131,3 +131,14 @@ def test_an_empty_export_is_a_clear_error(tmp_path: Path) -> None:
     export = tmp_path / "empty.csv"
     export.write_text("ticket_id,created_at,account_id,category\n")
     assert "no tickets" in _error("report", str(export))
+
+
+def test_a_segment_column_the_accounts_file_lacks_is_one_line(tmp_path: Path) -> None:
+    export, accounts = tmp_path / "tickets.csv", tmp_path / "accounts.csv"
+    synthetic.with_ids(synthetic.steady(weeks=3)).to_csv(export, index=False)
+    pd.DataFrame({"account_id": ["ACC-001"], "region": ["EMEA"]}).to_csv(accounts, index=False)
+    message = _error("report", str(export), "--accounts", str(accounts), "--by", "regio")
+    assert str(accounts) in message and "no segment column 'regio'" in message
+    assert "it has: region (choose one with --by)" in message
+    alone = _error("report", str(export), "--by", "region")
+    assert "--by region needs an accounts file" in alone and "(--accounts)" in alone
