@@ -28,7 +28,8 @@ Planted signals (weeks are 1-based; "index" is the 0-based week number counted f
    share of its tickets (up to 60% by week 30) is re-timed to before the fix (swapped with
    same-category, same-CSAT tickets about other features; see `plant_fix`), so its weekly volume
    falls while its CSAT holds: the sweet spot. Ticket count, weekly totals and the category
-   series are unchanged.
+   series are unchanged. The first KEEP_ROWS rows (weeks 1-7) stay put, so the re-timed tickets
+   land in weeks 8-14, where the feature runs ~1.5x its weeks-1-7 level before the fix.
 
 Usage: python data/generate_sample.py [--seed 7] [--out data/sample_tickets.csv]
 """
