@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -34,12 +34,19 @@ from training.cli.scale_out import (
     use_ray,
 )
 
+if TYPE_CHECKING:
+    from classifier.embedders.base import Embedder
+    from classifier.records import Ticket
+    from training.fit.train import TrainConfig
+
 
 class Mode(StrEnum):
-    """What embeds the text: the transformer, or static vectors distilled from it."""
+    """What embeds the text: the transformer, static vectors distilled from it, or both (a
+    cascade: the static model answers where it is sure)."""
 
     ACCURATE = "accurate"
     FAST = "fast"
+    CASCADE = "cascade"
 
 
 class Features(StrEnum):
@@ -100,9 +107,19 @@ def train_command(
         Mode,
         typer.Option(
             help="accurate: transformer embeddings + word/char TF-IDF; fast: static embeddings "
-            "distilled from the same model + word TF-IDF, for bulk backfills."
+            "distilled from the same model + word TF-IDF, for bulk backfills; cascade: both, "
+            "the fast one answering where it is sure (threshold chosen on out-of-fold "
+            "predictions for --loss-budget)."
         ),
     ] = Mode.ACCURATE,
+    loss_budget: Annotated[
+        float,
+        typer.Option(
+            "--loss-budget",
+            min=0.0,
+            help="--mode cascade: macro-F1 (0-1) per field the cascade may lose to accurate.",
+        ),
+    ] = 0.005,
     target_precision: Annotated[
         float | None,
         typer.Option(
@@ -200,7 +217,7 @@ def train_command(
     console.print(summary_table(counts))
     check_enough(counts, str(export), allow_small=allow_small)
     if use_ray(engine):
-        if mode == Mode.FAST:
+        if mode != Mode.ACCURATE:
             raise TicketlensError("--engine ray embeds with the transformer: use --mode accurate")
         embedder = ray_embedder(
             DEFAULT_MODEL,
@@ -220,7 +237,7 @@ def train_command(
         head=head,
         threshold=threshold,
         text_features=features == Features.HYBRID,
-        mode="fast" if mode == Mode.FAST else "accurate",
+        mode="fast" if mode == Mode.FAST else "accurate",  # a cascade sets each model's
         target_precision=target_precision,
         name=name,
         make_current=not no_current,
@@ -229,6 +246,10 @@ def train_command(
     )
     started = time.perf_counter()
     from training.cli.train_progress import fit_progress  # rich.progress: not for --help
+
+    if mode == Mode.CASCADE:  # `embedder` is the accurate model's
+        _train_cascade(tickets, embedder, config, models_dir, str(export), loss_budget, cache_dir)
+        return
 
     with fit_progress(console, len(tickets), fields) as progress:
         result = train(
@@ -244,6 +265,49 @@ def train_command(
     )
     if similar_index:
         add_similar_index(result.bundle_path, tickets, embedder, fields)
+
+
+def _train_cascade(
+    tickets: list[Ticket],
+    accurate_embedder: Embedder,
+    config: TrainConfig,
+    models_dir: Path,
+    source: str,
+    loss_budget: float,
+    cache_dir: Path | None,
+) -> None:
+    """`train --mode cascade`: both models, the threshold from their out-of-fold predictions."""
+    from training.cli.train_progress import fit_progress
+    from training.fit.cascade import train_cascade
+
+    started = time.perf_counter()
+    fast_embedder = make_static_embedder(DEFAULT_MODEL, cache_dir)
+    with fit_progress(console, len(tickets), list(config.fields)) as progress:
+        result = train_cascade(
+            tickets,
+            fast_embedder,
+            accurate_embedder,
+            config,
+            models_dir=models_dir,
+            source=source,
+            loss_budget=loss_budget,
+            progress=progress,
+        )
+    for table in cv_tables(result.accurate.classifier_.manifest):
+        console.print(table)
+    for field, choice in result.choice.fields.items():
+        console.print(
+            f"{field}: out-of-fold macro-F1 accurate {choice.accurate_macro_f1:.4f}, cascade "
+            f"{choice.cascade_macro_f1:.4f} at threshold {choice.threshold:.3f}"
+        )
+    console.print(
+        f"cascade [bold]{escape(result.cascade_path.name)}[/] saved to "
+        f"{escape(str(result.cascade_path))} (bundles {escape(result.fast_path.name)}, "
+        f"{escape(result.accurate_path.name)}) in {time.perf_counter() - started:.1f}s: "
+        f"{result.choice.accurate_share:.1%} of the training tickets go to the transformer "
+        f"(threshold {result.choice.threshold:.3f})"
+        + ("" if not config.make_current else f" ({models_dir / 'current'} points to it)")
+    )
 
 
 @friendly_errors

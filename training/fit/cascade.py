@@ -5,15 +5,32 @@ model's labels — out-of-fold predictions from cross-validation, or predictions
 model was trained on — every candidate threshold `t` gives a cascade answer (fast where its
 confidence >= t, else accurate). The lowest `t` whose macro-F1 is within `loss_budget` of the
 accurate model alone is kept, with the share of tickets it sends to the accurate model.
+
+`train_cascade` (`ticketlens train --mode cascade`) fits both models on one export and chooses
+the threshold on their heads' out-of-fold predictions of it, so no separate labeled file is
+needed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from sklearn.metrics import f1_score
+
+from classifier.bundle.store import set_current
+from classifier.cascade import CascadeRecord, save_cascade
+from classifier.embedders.base import Embedder
+from classifier.records import Ticket
+from classifier.text import prepare_text
+from training.fit.heads import FittedHead
+from training.fit.selection import Progress
+from training.fit.train import TicketModel, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -58,3 +75,117 @@ def choose_threshold(
         if score >= reference - loss_budget:
             return ThresholdChoice(float(threshold), float(routed.mean()), score, reference)
     raise AssertionError("sending every ticket reproduces the accurate model")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class CascadeChoice:
+    """The threshold for every field, and the share of tickets it sends to the accurate model."""
+
+    threshold: float
+    accurate_share: float
+    fields: dict[str, ThresholdChoice]
+
+
+@dataclass(frozen=True)
+class CascadeResult:
+    cascade_path: Path
+    fast_path: Path
+    accurate_path: Path
+    choice: CascadeChoice
+    fast: TicketModel
+    accurate: TicketModel
+
+
+def _out_of_fold(fitted: FittedHead) -> tuple[np.ndarray, np.ndarray]:
+    """The head's out-of-fold labels and confidences (top probability, as `predict` gives)."""
+    classes = np.asarray(fitted.classes, dtype=object)
+    return classes[fitted.cv_proba.argmax(axis=1)], fitted.cv_proba.max(axis=1)
+
+
+def _field_rows(
+    tickets: Sequence[Ticket], config: TrainConfig, fitted: dict[str, FittedHead]
+) -> dict[str, np.ndarray]:
+    """Per field, the index into `tickets` of each out-of-fold row (as `TicketModel.fit` picked
+    them: tickets with text and the field's label, less its too-rare classes)."""
+    texts = [prepare_text(t, config.max_chars, config.text_structure).text for t in tickets]
+    usable = [i for i, text in enumerate(texts) if text]
+    out = {}
+    for name, head in fitted.items():
+        rows = np.asarray([i for i in usable if name in tickets[i].labels])[head.kept_rows]
+        truth = [tickets[i].labels[name] for i in rows]
+        if truth != [str(label) for label in head.cv_labels]:
+            raise AssertionError(f"{name}: out-of-fold rows do not line up with the tickets")
+        out[name] = rows
+    return out
+
+
+def choose_cascade(
+    tickets: Sequence[Ticket],
+    fast: TicketModel,
+    accurate: TicketModel,
+    loss_budget: float,
+) -> CascadeChoice:
+    """One threshold from both fitted models' out-of-fold predictions of their training tickets:
+    per field the lowest meeting `loss_budget` (`choose_threshold`), the strictest of them kept;
+    the share is of the tickets with an out-of-fold row where any field falls under it."""
+    fields = {}
+    least: dict[int, float] = {}
+    rows = _field_rows(tickets, fast.config, fast.fitted_heads_)
+    for name, fast_head in fast.fitted_heads_.items():
+        accurate_head = accurate.fitted_heads_[name]
+        if not np.array_equal(fast_head.kept_rows, accurate_head.kept_rows):
+            raise AssertionError(f"{name}: the two models kept different training rows")
+        fast_labels, confidence = _out_of_fold(fast_head)
+        accurate_labels, _ = _out_of_fold(accurate_head)
+        fields[name] = choose_threshold(
+            [str(label) for label in fast_head.cv_labels],
+            fast_labels.tolist(),
+            confidence.tolist(),
+            accurate_labels.tolist(),
+            loss_budget,
+        )
+        for row, value in zip(rows[name].tolist(), confidence.tolist(), strict=True):
+            least[row] = min(value, least.get(row, 1.0))
+    threshold = max(choice.threshold for choice in fields.values())
+    share = sum(value < threshold for value in least.values()) / len(least)
+    return CascadeChoice(threshold, share, fields)
+
+
+def train_cascade(
+    tickets: Sequence[Ticket],
+    fast_embedder: Embedder,
+    accurate_embedder: Embedder,
+    config: TrainConfig,
+    *,
+    models_dir: Path,
+    source: str,
+    loss_budget: float = 0.005,
+    progress: Progress | None = None,
+) -> CascadeResult:
+    """Fit a fast and an accurate model on `tickets`, choose the threshold on their out-of-fold
+    predictions (`choose_cascade`) and save `<name>-fast`, `<name>-accurate` and the cascade
+    `<name>` (made current unless `config.make_current` is false)."""
+    name = config.name or f"cascade-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    models = {}
+    modes: tuple[tuple[Literal["fast", "accurate"], Embedder], ...] = (
+        ("fast", fast_embedder),
+        ("accurate", accurate_embedder),
+    )
+    for mode, embedder in modes:
+        part = dataclasses.replace(config, mode=mode, name=f"{name}-{mode}", make_current=False)
+        models[mode] = TicketModel(embedder, part).fit(tickets, source=source, progress=progress)
+    choice = choose_cascade(tickets, models["fast"], models["accurate"], loss_budget)
+    paths = {mode: model.save(models_dir) for mode, model in models.items()}
+    record = CascadeRecord(
+        threshold=choice.threshold,
+        loss_budget=loss_budget,
+        expected_accurate_share=choice.accurate_share,
+        fast_version=models["fast"].classifier_.version,
+        accurate_version=models["accurate"].classifier_.version,
+    )
+    cascade = save_cascade(models_dir / name, paths["fast"], paths["accurate"], record)
+    if config.make_current:
+        set_current(models_dir, cascade)
+    return CascadeResult(
+        cascade, paths["fast"], paths["accurate"], choice, models["fast"], models["accurate"]
+    )

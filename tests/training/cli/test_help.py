@@ -45,7 +45,7 @@ def test_help_shows_no_python_type_names(command: list[str]) -> None:
 
 def test_help_lists_choices_and_keeps_bracketed_defaults() -> None:
     train = help_text("train")
-    for choices in ("<accurate|fast>", "<hybrid|embedding>", "<local|ray>"):
+    for choices in ("<accurate|fast|cascade>", "<hybrid|embedding>", "<local|ray>"):
         assert choices in train
     assert "<zendesk|freshdesk|jira>" in train
     assert "[default: (a timestamp)]" in train  # once eaten as rich markup
