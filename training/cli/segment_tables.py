@@ -29,6 +29,8 @@ _SUMMARY = {
     "spikes": ("spk", "spike events", 0),
 }
 """Summary column → (narrow header, wide header, digits); absent columns are left out."""
+SHARE_COLUMNS = 5
+"""Segment values shown as columns of a label-share table (those with most tickets)."""
 
 
 def segment_tables(seg: SegmentBreakdown, wide: bool = False) -> list[Table]:
@@ -52,14 +54,20 @@ def segment_tables(seg: SegmentBreakdown, wide: bool = False) -> list[Table]:
         summary.add_row(escape(str(value)), *(f(float(row[c]), _SUMMARY[c][2]) for c in shown))
     tables = [summary]
     values = [str(v) for v in seg.summary.index]
+    shown_values = values[:SHARE_COLUMNS]
+    more = (
+        f"; the {SHARE_COLUMNS} with most tickets of {len(values)}, all in --json and --html"
+        if len(values) > SHARE_COLUMNS
+        else ""
+    )
     for name, shares in seg.shares.items():
         if shares.empty:
             continue
-        table = titled_table(f"{name} share by {by} (% of the {by}'s tickets)", wide)
-        add_columns(table, [(name, name, "text"), *((v, v, "num") for v in values)], wide)
-        by_label = shares.reindex(values).T  # labels × segment values
+        table = titled_table(f"{name} share by {by} (% of the {by}'s tickets{more})", wide)
+        add_columns(table, [(name, name, "text"), *((v, v, "num") for v in shown_values)], wide)
+        by_label = shares.reindex(shown_values).T  # labels × segment values
         for label, row in by_label.iterrows():
-            table.add_row(escape(str(label)), *(f(float(row[v])) for v in values))
+            table.add_row(escape(str(label)), *(f(float(row[v])) for v in shown_values))
         tables.append(table)
     if any(seg.urgent.values()):
         urgent = titled_table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,11 +12,14 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from tests import ROOT
+from tests.training.analytics import synthetic
 from training import cli
 from training.analytics import build_report, load_export
 from training.analytics.events import group_spikes
 from training.analytics.frame import frame_from_table
+from training.analytics.segments import load_segments, segment_breakdown
 from training.cli import analytics
+from training.cli.segment_tables import SHARE_COLUMNS, segment_tables
 from training.cli.tables import drift_tables, report_tables
 from training.evaluation import drift, significance
 from training.evaluation.drift import field_drift
@@ -112,7 +116,7 @@ def test_the_report_command_at_80_columns() -> None:
     assert wide.exit_code == 0 and "2026-07-20" in wide.stdout
 
 
-def test_a_flat_trend_is_printed_without_a_sign(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_flat_trend_is_printed_without_a_sign(tmp_path: Path) -> None:
     export = tmp_path / "flat.csv"
     monday = datetime(2026, 1, 5, 10, tzinfo=UTC)
     rows = [
@@ -142,3 +146,20 @@ def test_the_segment_tables_at_80_columns() -> None:
     spikes = result.stdout.split("spikes and floods by region")[1]
     regression = [line for line in spikes.splitlines() if "07-20" in line]
     assert regression and all(line.lstrip().startswith("!") for line in regression)
+
+
+def test_a_segment_share_table_keeps_the_busiest_values_as_columns(tmp_path: Path) -> None:
+    table = synthetic.with_ids(synthetic.steady(weeks=3, accounts=40))
+    frame = frame_from_table(table, source="t.csv")
+    teams = [f"team-{i % 7}" for i in range(40)]  # 7 values: more than fit as columns
+    pd.DataFrame({"account_id": [f"ACC-{i:03d}" for i in range(40)], "team": teams}).to_csv(
+        tmp_path / "accounts.csv", index=False
+    )
+    seg = segment_breakdown(frame, load_segments(tmp_path / "accounts.csv"), "team")
+    text = "\n".join(_render(segment_tables(seg)))
+    share = text.split("category share by team")[1]
+    busiest = [str(v) for v in seg.summary.index]
+    header = next(line for line in share.splitlines() if line.split()[:1] == ["category"])
+    assert header.split()[1:] == busiest[:SHARE_COLUMNS]
+    assert f"the {SHARE_COLUMNS} with most tickets of 7" in " ".join(share.split())
+    assert max(len(line) for line in text.splitlines()) <= 80
