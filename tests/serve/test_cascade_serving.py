@@ -162,6 +162,7 @@ def test_classify_answers_unsure_tickets_with_the_accurate_model_and_counts_stag
     assert recorders.accurate.seen == [prepare_text(t).text for t in VAGUE]
     assert sorted(recorders.fast.seen) == sorted(prepare_text(t).text for t in TICKETS)
     assert (_stage_count(metrics, "fast"), _stage_count(metrics, "accurate")) == (6.0, 4.0)
+    assert f'fast_embedding_model="test/hashing",version="{VERSION}"' in metrics
 
     cascade = model["cascade"]
     assert model["name"] == "accurate"  # the fields answered are the accurate bundle's
@@ -282,6 +283,25 @@ def test_serve_checks_both_bundles_of_a_cascade_before_starting(
         f"error: {broken / 'fast'}: the cascade has no fast/ bundle; "
         "rebuild it with `ticketlens cascade`"
     )
+
+
+def test_serve_exports_the_onnx_model_a_cascade_needs_once(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from training.cli import service as cli_service
+
+    exported: list[str] = []
+    monkeypatch.setattr(cli_service, "prepare_onnx_model", lambda name, _: exported.append(name))
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    monkeypatch.setenv("TICKETLENS_API_TOKEN", TOKEN)
+    for name in ("TICKETLENS_MODEL_PATH", "TICKETLENS_BACKEND"):  # serve sets them: restore
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    result = CliRunner().invoke(cli.app, ["serve", "--model", str(built.folder)])
+    assert result.exit_code == 0, result.output
+    assert exported == ["test/hashing"]  # both bundles name it; exported before uvicorn, once
 
 
 def test_retrain_refuses_a_cascade_in_one_line(built: Built, tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from training.cli.scale_out import (
 )
 
 if TYPE_CHECKING:
+    from classifier.bundle.manifest import Manifest
     from classifier.embedders.base import Embedder
     from classifier.records import Ticket
     from training.fit.train import TrainConfig
@@ -312,10 +313,31 @@ def _train_cascade(
 
 @friendly_errors
 def info_command(
-    model: Annotated[Path, typer.Argument(help="Bundle folder.")] = Path("models/current"),
+    model: Annotated[Path, typer.Argument(help="Bundle or cascade folder.")] = Path(
+        "models/current"
+    ),
 ) -> None:
-    """Show a bundle's manifest: fields, classes, embedding model and CV metrics."""
-    manifest = load_bundle(model).manifest
+    """Show a bundle's manifest: fields, classes, embedding model and CV metrics (a cascade:
+    its threshold and expected share, then both bundles)."""
+    from classifier.cascade import ACCURATE_DIR, FAST_DIR, is_cascade, read_cascade
+
+    if not is_cascade(model):
+        _bundle_info(load_bundle(model).manifest)
+        return
+    cascade, bundles = read_cascade(model)
+    share = cascade.expected_accurate_share
+    console.print(
+        f"[bold]cascade[/] {escape(str(model))}: threshold {cascade.threshold:.3f}, loss budget "
+        f"{cascade.loss_budget if cascade.loss_budget is not None else 'not recorded'}, "
+        f"expected share sent to the accurate bundle "
+        f"{'not recorded' if share is None else f'{share:.1%}'}"
+    )
+    for stage, bundle in zip((FAST_DIR, ACCURATE_DIR), bundles, strict=True):
+        console.print(f"\n{stage}/:")
+        _bundle_info(bundle.manifest)
+
+
+def _bundle_info(manifest: Manifest) -> None:
     record = manifest.embedding_model
     console.print(
         f"[bold]{manifest.name}[/] (format {manifest.format_version}), "

@@ -152,3 +152,9 @@ def test_train_mode_cascade_from_the_command_line(
     assert (record.fast_version, record.accurate_version) == ("k-fast", "k-accurate")
     assert f"cascade k saved to {models / 'k'} (bundles k-fast, k-accurate)" in result.stdout
     assert f"{100 * record.expected_accurate_share:.1f}% of the training tickets" in result.stdout
+    info = CliRunner().invoke(cli.app, ["info", str(models / "k")], env={"COLUMNS": "300"})
+    assert info.exit_code == 0, info.output
+    assert f"threshold {record.threshold:.3f}, loss budget 0.01" in info.stdout
+    fast_at, accurate_at = info.stdout.index("fast/:"), info.stdout.index("accurate/:")
+    assert "k-fast" in info.stdout[fast_at:accurate_at]
+    assert "k-accurate" in info.stdout[accurate_at:]
