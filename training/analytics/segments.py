@@ -69,16 +69,21 @@ def segment_of(
             file=source,
             field=column,
         )
-    values = frame.data["account_id"].map(segments[column].astype(str).str.strip())
-    return values.fillna(NO_SEGMENT).mask(values == "", NO_SEGMENT)
+    return frame.data["account_id"].map(_listed(segments, column)).fillna(NO_SEGMENT)
+
+
+def _listed(segments: pd.DataFrame, column: str) -> pd.Series:
+    """The file's value per account; a blank or missing cell (Parquet/xlsx NaN) is NO_SEGMENT."""
+    cells = segments[column]
+    values = cells.astype(object).where(cells.notna(), "").astype(str).str.strip()
+    return values.mask(values == "", NO_SEGMENT)
 
 
 def _members(frame: TicketFrame, segments: pd.DataFrame, column: str, usage: Usage) -> pd.Series:
-    """account_id → segment value for every account the tickets or the usage file name."""
-    listed = segments[column].astype(str).str.strip()
+    """account_id → segment value for every account the tickets, the usage or the file name."""
+    listed = _listed(segments, column)
     accounts = set(frame.data["account_id"].dropna()) | set(usage.data["account_id"])
-    values = listed.reindex(sorted(accounts | set(listed.index)))
-    return values.fillna(NO_SEGMENT).mask(values == "", NO_SEGMENT)
+    return listed.reindex(sorted(accounts | set(listed.index))).fillna(NO_SEGMENT)
 
 
 def segment_breakdown(

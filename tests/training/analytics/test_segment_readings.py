@@ -82,3 +82,11 @@ def test_a_spike_in_one_segment_is_listed_under_that_segment(tmp_path: Path) -> 
     assert not [e for e in result.events["NA"] if e.week_index == 12]
     assert result.summary.loc["EMEA", "spikes"] == len(result.events["EMEA"])
     assert pd.notna(result.summary.loc["NA", "spikes"])
+
+
+def test_a_missing_segment_cell_is_not_a_segment_called_nan(tmp_path: Path) -> None:
+    frame = _frame([(0, "A", "billing", "api", 4.0, 1.0), (1, "B", "billing", "api", 4.0, 1.0)])
+    path = tmp_path / "accounts.parquet"
+    pd.DataFrame({"account_id": ["A", "B"], "region": ["EMEA", None]}).to_parquet(path)
+    summary = segment_breakdown(frame, load_segments(path), "region").summary
+    assert sorted(summary.index) == sorted(["EMEA", NO_SEGMENT])
