@@ -249,7 +249,13 @@ def train_command(
     from training.cli.train_progress import fit_progress  # rich.progress: not for --help
 
     if mode == Mode.CASCADE:  # `embedder` is the accurate model's
-        _train_cascade(tickets, embedder, config, models_dir, str(export), loss_budget, cache_dir)
+        cascade = _train_cascade(
+            tickets, embedder, config, models_dir, str(export), loss_budget, cache_dir
+        )
+        if similar_index:  # `/similar` on a cascade reads its accurate bundle's index
+            from classifier.cascade import ACCURATE_DIR
+
+            add_similar_index(cascade / ACCURATE_DIR, tickets, embedder, fields)
         return
 
     with fit_progress(console, len(tickets), fields) as progress:
@@ -276,8 +282,9 @@ def _train_cascade(
     source: str,
     loss_budget: float,
     cache_dir: Path | None,
-) -> None:
-    """`train --mode cascade`: both models, the threshold from their out-of-fold predictions."""
+) -> Path:
+    """`train --mode cascade`: both models, the threshold from their out-of-fold predictions;
+    returns the cascade folder."""
     from training.cli.train_progress import fit_progress
     from training.fit.cascade import train_cascade
 
@@ -309,6 +316,7 @@ def _train_cascade(
         f"(threshold {result.choice.threshold:.3f})"
         + ("" if not config.make_current else f" ({models_dir / 'current'} points to it)")
     )
+    return result.cascade_path
 
 
 @friendly_errors

@@ -9,10 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from classifier.bundle.store import Bundle, load_bundle
-from classifier.cascade import CascadeClassifier, read_cascade_record
+from classifier.cascade import CascadeClassifier, read_cascade, read_cascade_record
 from classifier.embedders.static import StaticEmbedder
 from classifier.loading import load_model
 from classifier.records import Ticket
+from classifier.similar import read_index
 from tests.classifier.embedders.test_static import tiny_static_model
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
@@ -143,13 +144,14 @@ def test_train_mode_cascade_from_the_command_line(
     tickets_frame(make_tickets(240, seed=3)).to_csv(export, index=False)
     models = tmp_path / "models"
     args = ["train", str(export), "--mode", "cascade", "--models-dir", str(models)]
-    result = CliRunner().invoke(
-        cli.app, [*args, "--name", "k", "--loss-budget", "0.01"], env={"COLUMNS": "300"}
-    )
+    options = ["--name", "k", "--loss-budget", "0.01", "--similar-index"]
+    result = CliRunner().invoke(cli.app, [*args, *options], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     record = read_cascade_record(models / "k")
     assert record.loss_budget == 0.01
     assert (record.fast_version, record.accurate_version) == ("k-fast", "k-accurate")
+    # /similar on the served cascade reads its accurate bundle's index; the folder still verifies
+    assert read_index(read_cascade(models / "k")[1][1]) is not None
     assert f"cascade k saved to {models / 'k'} (bundles k-fast, k-accurate)" in result.stdout
     assert f"{100 * record.expected_accurate_share:.1f}% of the training tickets" in result.stdout
     info = CliRunner().invoke(cli.app, ["info", str(models / "k")], env={"COLUMNS": "300"})
