@@ -23,11 +23,11 @@ from training.cli.common import (
     ColumnsOption,
     NoCacheOption,
     PresetOption,
-    bundle_embedder,
     console,
     errors,
     friendly_errors,
     load_bundle,
+    load_classifier,
 )
 from training.cli.mapping import (
     DateFormatOption,
@@ -64,14 +64,15 @@ def evaluate_command(
     no_cache: NoCacheOption = False,
     wide: WideOption = False,
 ) -> None:
-    """Score a model on a labeled test export: per-category metrics, abstention, calibration."""
-    from classifier.predictor import TicketClassifier
+    """Score a model (a bundle or a cascade folder) on a labeled test export: per-category
+    metrics, abstention, calibration."""
+    from classifier.loading import model_bundles
     from training.evaluation.metrics import evaluate_predictions
     from training.io.export import read_tickets
     from training.reports.html import write_page
     from training.reports.sections import evaluation_sections
 
-    bundle = load_bundle(model)
+    bundle = model_bundles(model)[-1]  # a cascade answers its accurate bundle's fields
     given = given_overrides(
         column_flags.preset,
         column_flags.columns,
@@ -89,8 +90,7 @@ def evaluate_command(
             "name one with --label FIELD=COLUMN",
             file=export,
         )
-    embedder = bundle_embedder(bundle, cache_dir, no_cache)
-    classifier = TicketClassifier(bundle, embedder)
+    classifier = load_classifier(model, cache_dir, no_cache)
     with errors.status(f"labeling {len(tickets)} tickets…"):
         predictions = classifier.predict(tickets)
     manifest = bundle.manifest
@@ -103,13 +103,13 @@ def evaluate_command(
     if html is not None:
         write_page(
             html,
-            f"ticketlens evaluation of {manifest.name} on {export.name}",
+            f"ticketlens evaluation of {classifier.version} on {export.name}",
             evaluation_sections(results),
         )
     if json_output:
         emit_json(
             {
-                "model": manifest.name,
+                "model": classifier.version,
                 "export": str(export),
                 "fields": {n: r.to_dict() for n, r in results.items()},
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.classifier.embedders.test_static import tiny_static_model
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
 from training import cli
+from training.cli import common as cli_common
 from training.cli import train as cli_train
 from training.fit.cascade import CascadeResult, choose_cascade, train_cascade
 from training.fit.train import TrainConfig
@@ -160,3 +162,32 @@ def test_train_mode_cascade_from_the_command_line(
     fast_at, accurate_at = info.stdout.index("fast/:"), info.stdout.index("accurate/:")
     assert "k-fast" in info.stdout[fast_at:accurate_at]
     assert "k-accurate" in info.stdout[accurate_at:]
+
+
+def test_evaluate_scores_a_cascade_folder(
+    static: StaticEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_common, "make_embedder", lambda *args: HashingEmbedder())
+    models = tmp_path / "models"
+    train_cascade(
+        _tickets(),
+        static,
+        HashingEmbedder(),
+        TrainConfig(name="e", text_features=False),
+        models_dir=models,
+        source="unit",
+    )
+    export = tmp_path / "test.csv"
+    rng = random.Random(2)
+    test = [_unreadable(t, rng) if i % 2 else t for i, t in enumerate(make_tickets(60, seed=9))]
+    tickets_frame(test).to_csv(export, index=False)
+    args = ["evaluate", str(export), "--model", str(models / "e"), "--json"]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["model"] == "cascade:e-fast+e-accurate"
+    # Half the tickets are unreadable to the fast model: the cascade hands them on.
+    assert payload["fields"]["category"]["accuracy"] > 0.9
+    fast_args = ["evaluate", str(export), "--model", str(models / "e-fast"), "--json"]
+    fast = json.loads(CliRunner().invoke(cli.app, fast_args).stdout)
+    assert fast["fields"]["category"]["accuracy"] < 0.8
