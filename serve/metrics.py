@@ -97,8 +97,8 @@ class Metrics:
         )
         self.cascade_answers = Counter(
             "ticketlens_cascade_answers",
-            "Tickets a cascade answered, by the stage that answered them: fast (the fast model "
-            "was sure of every field) or accurate (handed to the transformer).",
+            "Tickets a cascade answered, by the stage that answered them: fast (sure of every "
+            "field, or no text) or accurate (handed to the transformer).",
             ["stage"],
             registry=self.registry,
         )
