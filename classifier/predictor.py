@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -17,14 +18,11 @@ from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedders.static import StaticEmbedder
 from classifier.errors import BundleError
 from classifier.features import combine
-from classifier.records import FieldPrediction, LabelScore, Prediction, Ticket
+from classifier.records import Prediction, Ticket
+from classifier.scores import LOW_CONFIDENCE, UNKNOWN_CLASS, BatchScores, FieldScores
 from classifier.text import prepare_text
 
 TOP_K = 3
-EMPTY = "empty"
-LOW_CONFIDENCE = "low_confidence"
-UNKNOWN_CLASS = "unknown_class"
-"""Nearest to a class the head left out for too few examples: a person should decide."""
 
 
 EmbedderFactory = Callable[[Bundle], Embedder]
@@ -140,36 +138,39 @@ class TicketClassifier:
 
     def predict(self, tickets: Sequence[Ticket]) -> list[Prediction]:
         """One `Prediction` per ticket, in order. Empty tickets are never sent to the model."""
+        return self.scores(tickets).predictions()
+
+    def predict_columns(self, tickets: Sequence[Ticket]) -> dict[str, list[Any]]:
+        """The columns `ticketlens label` adds, one value per ticket: for each ticket what
+        `Prediction.to_columns` of its `predict` answer holds, without building the records."""
+        return self.scores(tickets).columns()
+
+    def scores(self, tickets: Sequence[Ticket]) -> BatchScores:
+        """Every field's answers for `tickets` as arrays (see `classifier.scores`)."""
         texts, filled, features, vectors = self._features(tickets)
+        truncated = [False] * len(tickets)
+        fields: dict[str, FieldScores]
         if features is None or vectors is None:
-            return [self._empty(ticket) for ticket in tickets]
-        embedding = self.manifest.embedding_model
-        window = embedding.max_tokens * embedding.max_windows
-        # A token spans at least one character, plus two special tokens: shorter texts fit
-        # the window without being tokenized a second time.
-        long_rows = [i for i in filled if len(texts[i]) + 2 > window]
-        counts = self.embedder.count_tokens([texts[i] for i in long_rows])
-        truncated = {i: n > window for i, n in zip(long_rows, counts, strict=True)}
-        per_field = {
-            name: self._field_predictions(name, features, vectors) for name in self.bundle.heads
-        }
-        row_of = {ticket_index: row for row, ticket_index in enumerate(filled)}
-        predictions = []
-        for i, ticket in enumerate(tickets):
-            row = row_of.get(i)
+            fields = {name: _no_rows(head) for name, head in self.bundle.heads.items()}
+        else:
+            embedding = self.manifest.embedding_model
+            window = embedding.max_tokens * embedding.max_windows
+            # A token spans at least one character, plus two special tokens: shorter texts fit
+            # the window without being tokenized a second time.
+            long_rows = [i for i in filled if len(texts[i]) + 2 > window]
+            counts = self.embedder.count_tokens([texts[i] for i in long_rows])
+            for i, n in zip(long_rows, counts, strict=True):
+                truncated[i] = n > window
             fields = {
-                name: (_empty_prediction() if row is None else preds[row])
-                for name, preds in per_field.items()
+                name: self._field_scores(name, features, vectors) for name in self.bundle.heads
             }
-            predictions.append(
-                Prediction(
-                    ticket_id=ticket.id,
-                    model_version=self.version,
-                    fields=fields,
-                    truncated=truncated.get(i, False),
-                )
-            )
-        return predictions
+        return BatchScores(
+            ticket_ids=[ticket.id for ticket in tickets],
+            model_version=self.version,
+            filled=filled,
+            fields=fields,
+            truncated=truncated,
+        )
 
     def _features(
         self, tickets: Sequence[Ticket]
@@ -190,34 +191,39 @@ class TicketClassifier:
         )
         return texts, filled, features, vectors
 
-    def _empty(self, ticket: Ticket) -> Prediction:
-        fields = {name: _empty_prediction() for name in self.bundle.heads}
-        return Prediction(ticket_id=ticket.id, model_version=self.version, fields=fields)
-
-    def _field_predictions(
+    def _field_scores(
         self, name: str, features: np.ndarray | csr_matrix, vectors: np.ndarray
-    ) -> list[FieldPrediction]:
+    ) -> FieldScores:
         head = self.bundle.heads[name]
         entry = self.bundle.manifest.fields[name]
         classes = [str(c) for c in head.classes_]
         proba = with_centroids(entry, head.predict_proba(features), vectors)
-        order = np.argsort(-proba, axis=1)[:, :TOP_K]
-        unknown = _nearest_excluded(entry, vectors)
-        results = []
-        for row, best, thin in zip(proba, order, unknown, strict=True):
-            top = [LabelScore(label=classes[j], confidence=float(row[j])) for j in best]
-            confident = _is_confident(entry, top[0]) and not thin
-            reason = UNKNOWN_CLASS if thin else None if confident else LOW_CONFIDENCE
-            results.append(
-                FieldPrediction(
-                    label=top[0].label,
-                    confidence=top[0].confidence,
-                    top=top,
-                    needs_review=not confident,
-                    review_reason=reason,
-                )
-            )
-        return results
+        top = np.argsort(-proba, axis=1)[:, :TOP_K]
+        confidence = np.take_along_axis(proba, top, axis=1)
+        thin = _nearest_excluded(entry, vectors)
+        confident = _confident(entry, classes, top[:, 0], confidence[:, 0]) & ~thin
+        reason: list[str | None] = [
+            UNKNOWN_CLASS if unknown else None if sure else LOW_CONFIDENCE
+            for unknown, sure in zip(thin.tolist(), confident.tolist(), strict=True)
+        ]
+        return FieldScores(
+            classes=classes,
+            top=top,
+            confidence=confidence,
+            needs_review=~confident,
+            reason=reason,
+        )
+
+
+def _no_rows(head: Any) -> FieldScores:
+    width = min(TOP_K, len(head.classes_))
+    return FieldScores(
+        classes=[str(c) for c in head.classes_],
+        top=np.zeros((0, width), dtype=np.int64),
+        confidence=np.zeros((0, width)),
+        needs_review=np.zeros(0, dtype=bool),
+        reason=[],
+    )
 
 
 def _nearest_excluded(entry: FieldManifest, vectors: np.ndarray) -> np.ndarray:
@@ -232,15 +238,16 @@ def _nearest_excluded(entry: FieldManifest, vectors: np.ndarray) -> np.ndarray:
     return np.asarray(excluded[nearest], dtype=bool)
 
 
-def _is_confident(entry: FieldManifest, best: LabelScore) -> bool:
-    """The category's own threshold when the bundle has per-category ones, else the field's."""
-    chosen = entry.class_thresholds.get(best.label) if entry.class_thresholds else None
-    if chosen is None:
-        return best.confidence >= entry.threshold
-    return chosen.reached and best.confidence >= chosen.threshold
-
-
-def _empty_prediction() -> FieldPrediction:
-    return FieldPrediction(
-        label=None, confidence=0.0, top=[], needs_review=True, review_reason=EMPTY
-    )
+def _confident(
+    entry: FieldManifest, classes: list[str], best: np.ndarray, confidence: np.ndarray
+) -> np.ndarray:
+    """Per row: does its best class's confidence reach that category's own threshold where the
+    bundle has one for it (never, where that one was not reached), else the field's?"""
+    thresholds = np.full(len(classes), entry.threshold, dtype=np.float64)
+    reached = np.ones(len(classes), dtype=bool)
+    for index, label in enumerate(classes):
+        chosen = entry.class_thresholds.get(label)
+        if chosen is not None:
+            reached[index] = chosen.reached
+            thresholds[index] = chosen.threshold
+    return np.asarray(reached[best] & (confidence >= thresholds[best]), dtype=bool)

@@ -66,6 +66,8 @@ class StaticEmbedder:
         self.folder = folder
         self.checksums = actual
         self._model: Any = StaticModel.from_pretrained(str(folder), force_download=False)
+        # The table is stored as float16: converting it on every call cost as much as the product.
+        self._vectors = np.asarray(self._model.embedding, dtype=np.float32)
         self._pieces = CachedWordPieces(self._model.tokenizer)
         self._info = EmbeddingModelInfo(
             name=name,
@@ -82,7 +84,7 @@ class StaticEmbedder:
         return self._info
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return mean_token_vectors(self._model, texts, self.token_ids)
+        return mean_token_vectors(self._model, texts, self.token_ids, self._vectors)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self.token_ids(texts)]
@@ -100,16 +102,19 @@ def mean_token_vectors(
     model: Any,
     texts: Sequence[str],
     tokenize: Callable[[Sequence[str]], list[list[int]]] | None = None,
+    vectors: np.ndarray | None = None,
 ) -> np.ndarray:
     """What `StaticModel.encode(texts, max_length=None)` returns, as one sparse product.
 
-    `tokenize` gives the same ids as `model.tokenize`, which is the default.
+    `tokenize` gives the same ids as `model.tokenize`, which is the default; `vectors` is
+    `model.embedding` as float32, when the caller keeps it converted.
 
     Row i of a (texts × vocabulary) matrix holds each token's weight / the text's token count,
     so the product with the vector table is every text's (weighted) mean token vector at once;
     model2vec's own loop costs a numpy call per text length and was half the fast mode's time.
     """
-    vectors = np.asarray(model.embedding, dtype=np.float32)
+    if vectors is None:
+        vectors = np.asarray(model.embedding, dtype=np.float32)
     if not texts:
         return np.zeros((0, vectors.shape[1]), dtype=np.float32)
     ids = (tokenize or model.tokenize)(list(texts))

@@ -1,7 +1,9 @@
 """What the local and the Ray labeling engines share: a job's identity and the per-chunk body.
 
-A chunk of an export becomes tickets (`tickets_from_frame`), the tickets predictions, the
-predictions columns (`Prediction.to_columns`), joined onto the chunk's own columns. Both engines
+A chunk of an export becomes tickets (`tickets_from_frame`), the tickets prediction columns,
+joined onto the chunk's own columns. A `TicketClassifier` gives the columns in bulk
+(`predict_columns`); a cascade answers with one `Prediction` per ticket, flattened by
+`Prediction.to_columns`. Either way the values are the same. Both engines
 check ticket ids with `training.io.id_guard.DuplicateIdGuard`, the check reading an export uses.
 """
 
@@ -15,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from classifier.loading import Model
-from classifier.records import Ticket
+from classifier.predictor import TicketClassifier
+from classifier.records import Prediction, Ticket
 from training.io.columns import ColumnMapping
 from training.io.shards import InputFile
 from training.io.tickets import tickets_from_frame
@@ -53,7 +56,13 @@ def is_same_job(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
 
 def prediction_frame(classifier: Model, tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:
     """The prediction columns of a chunk's tickets, indexed like the chunk."""
-    predictions = classifier.predict(tickets)
+    if isinstance(classifier, TicketClassifier):
+        return pd.DataFrame(classifier.predict_columns(tickets), index=index)
+    return records_frame(classifier.predict(tickets), index)
+
+
+def records_frame(predictions: Sequence[Prediction], index: pd.Index) -> pd.DataFrame:
+    """The prediction columns flattened ticket by ticket (`Prediction.to_columns`)."""
     return pd.DataFrame([p.to_columns() for p in predictions], index=index)
 
 
