@@ -9,7 +9,7 @@ cross-validated macro-F1 its bundle reports (to compare with the test figure: no
     python bench/accuracy.py --long-tail                  # all methods, all seeds; writes docs
     python -m bench.long_tail --seeds 0 --methods tfidf_svm,default   # a look; add --write
     # methods: tfidf_svm, embedding_lr, default, no_centroids, previous, macro_f1_unweighted,
-    #          log_loss_balanced, wide_C, hybrid_svm
+    #          log_loss_balanced, wide_C, hybrid_svm, three_fold_cv
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ BINS = (("tail (5-20)", 5, 20), ("mid (21-99)", 21, 99), ("head (100+)", 100, 10
 TICKETLENS = {
     "default": HeadConfig(),
     "no_centroids": HeadConfig(centroid_weights=(0.0,)),
+    "three_fold_cv": HeadConfig(estimate_below=0),
     "previous": HeadConfig(class_weight=None, criterion="log_loss", centroid_weights=(0.0,)),
     "macro_f1_unweighted": HeadConfig(class_weight=None),
     "log_loss_balanced": HeadConfig(criterion="log_loss"),
@@ -61,6 +62,7 @@ TITLES = {
     "embedding_lr": "(b) frozen MiniLM + LogisticRegression",
     "default": "(c) ticketlens default (C by macro-F1, balanced, centroid evidence)",
     "no_centroids": "ticketlens default without the centroid evidence",
+    "three_fold_cv": "ticketlens default, CV figures from the search's 3 folds",
     "previous": "ticketlens, previous default (C by log-loss, unweighted)",
     "macro_f1_unweighted": "ticketlens, C by macro-F1, unweighted",
     "log_loss_balanced": "ticketlens, C by log-loss, balanced",

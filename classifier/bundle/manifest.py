@@ -63,6 +63,9 @@ class FieldManifest(_Strict):
     cv_accuracy: float
     cv_macro_f1: float
     cv_per_category: dict[str, CategoryMetrics]
+    cv_folds: int | None = None
+    """Folds the cv_* figures come from (more than the search's on small classes); None in
+    bundles from before it was recorded."""
     training_shares: dict[str, float]
     """Share (%) of each class in the training data: the default drift reference."""
     target_precision: float | None = None

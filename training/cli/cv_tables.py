@@ -47,7 +47,8 @@ def cv_tables(
     for name, entry in manifest.fields.items():
         table = Table(
             title=f"{name}: cross-validated ({entry.rows_trained} tickets, "
-            f"accuracy {entry.cv_accuracy:.3f}, macro-F1 {entry.cv_macro_f1:.3f})"
+            + (f"{entry.cv_folds} folds, " if entry.cv_folds else "")
+            + f"accuracy {entry.cv_accuracy:.3f}, macro-F1 {entry.cv_macro_f1:.3f})"
         )
         columns = ["label", "precision", "recall", "F1", "support"]
         # P@thr: precision of the predictions at or above the category's own threshold;

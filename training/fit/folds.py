@@ -8,11 +8,14 @@ reused by every C tried.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
 from classifier.fast import word_ngrams
@@ -49,6 +52,28 @@ def with_embedding(ngrams: csr_matrix | None, vectors: np.ndarray, weight: float
         return vectors.astype(np.float32)
     dense = csr_matrix(vectors * np.float32(weight))
     return hstack([ngrams, dense], format="csr", dtype=np.float32)
+
+
+def fit_head(config: HeadConfig, C: float, X: object, y: np.ndarray) -> LogisticRegression:
+    model = LogisticRegression(C=C, class_weight=config.class_weight, max_iter=config.max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def held_out_proba(
+    config: HeadConfig,
+    C: float,
+    X_train: object,
+    y_train: np.ndarray,
+    X_test: object,
+    classes: np.ndarray,
+) -> np.ndarray:
+    """One fold's held-out probabilities at C, columns in `classes` order."""
+    model = fit_head(config, C, X_train, y_train)
+    proba = np.zeros((X_test.shape[0], len(classes)), dtype=np.float64)  # type: ignore[attr-defined]
+    proba[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(X_test)
+    return proba
 
 
 @dataclass

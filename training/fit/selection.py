@@ -15,47 +15,34 @@ out-of-fold figures still cover every row.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, log_loss
 from sklearn.pipeline import FeatureUnion
 
 from training.fit.centroids import choose_weight, out_of_fold_centroid_proba
-from training.fit.folds import Field, FieldData, Key, MakeFeatures, ngrams, prepare, with_embedding
+from training.fit.estimate import estimate_folds, fold_tasks, re_estimate, wants_estimate
+from training.fit.folds import (
+    Field,
+    FieldData,
+    Key,
+    MakeFeatures,
+    fit_head,
+    held_out_proba,
+    ngrams,
+    prepare,
+    with_embedding,
+)
 from training.fit.heads import FittedHead, HeadConfig, _jobs
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Called with (fits done, fits planned so far) as the search goes."""
-
-
-def _fit(config: HeadConfig, C: float, X: object, y: np.ndarray) -> LogisticRegression:
-    model = LogisticRegression(C=C, class_weight=config.class_weight, max_iter=config.max_iter)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
-
-
-def _held_out_proba(
-    config: HeadConfig,
-    C: float,
-    X_train: object,
-    y_train: np.ndarray,
-    X_test: object,
-    classes: np.ndarray,
-) -> np.ndarray:
-    """One fold's held-out probabilities at C, columns in `classes` order."""
-    model = _fit(config, C, X_train, y_train)
-    proba = np.zeros((X_test.shape[0], len(classes)), dtype=np.float64)  # type: ignore[attr-defined]
-    proba[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(X_test)
-    return proba
 
 
 def _score(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, criterion: str) -> float:
@@ -77,7 +64,7 @@ class _Search:
     def _task(self, name: str, key: Key, i: int) -> Any:
         f = self.fields[name]
         train, test = f.matrices[key[0]][i]
-        return delayed(_held_out_proba)(
+        return delayed(held_out_proba)(
             self.config, key[1], train, f.y[f.folds[i][0]], test, f.classes
         )
 
@@ -197,7 +184,7 @@ def fit_heads(
     text_features = make_features().fit(texts) if make_features is not None else None
     features = with_embedding(ngrams(text_features, texts), vectors, weight)
     finals = {
-        name: delayed(_fit)(
+        name: delayed(fit_head)(
             config,
             chosen[name],
             features[np.asarray(data.rows)[prepared[name].kept]],  # type: ignore[index]
@@ -220,11 +207,68 @@ def fit_heads(
             cv_proba=cv_proba,
             kept_rows=f.kept,
             centroid_weight=centroid_weight,
+            cv_folds=len(f.folds),
         )
     logger.info(
         "centroid weight %s", ", ".join(f"{n}={h.centroid_weight:g}" for n, h in heads.items())
     )
+    heads.update(_re_estimated(search, heads, fields, texts, vectors, make_features, weight))
     return weight, text_features, heads
+
+
+def _re_estimated(
+    search: _Search,
+    heads: dict[str, FittedHead],
+    fields: dict[str, FieldData],
+    texts: list[str],
+    vectors: np.ndarray,
+    make_features: MakeFeatures | None,
+    weight: float,
+) -> dict[str, FittedHead]:
+    """The heads of small-class fields with their CV figures from more folds
+    (`training.fit.estimate`), every field's folds fitted in one parallel batch."""
+    config = search.config
+    wanted = {
+        name: estimate_folds(f, config)
+        for name, f in search.fields.items()
+        if wants_estimate(f, config)
+    }
+    tasks: list[Any] = []
+    spans: dict[str, tuple[int, int]] = {}
+    for name, folds in wanted.items():
+        rows = np.asarray(fields[name].rows)[search.fields[name].kept]
+        start = len(tasks)
+        tasks += fold_tasks(
+            search.fields[name],
+            folds,
+            [texts[i] for i in rows],
+            vectors[rows],
+            make_features,
+            weight,
+            heads[name].C,
+            config,
+        )
+        spans[name] = (start, len(tasks))
+    results = list(search._execute(tasks))
+    updated = {}
+    for name, (start, end) in spans.items():
+        rows = np.asarray(fields[name].rows)[search.fields[name].kept]
+        proba = re_estimate(
+            search.fields[name],
+            wanted[name],
+            results[start:end],
+            vectors[rows],
+            heads[name].centroid_weight,
+            config,
+        )
+        updated[name] = replace(heads[name], cv_proba=proba, cv_folds=len(wanted[name]))
+        logger.info(
+            "%s: CV figures from %d folds (a class under %d rows)",
+            name,
+            len(wanted[name]),
+            config.estimate_below,
+        )
+    return updated
 
 
 def _with_centroids(

@@ -125,6 +125,7 @@ def _field_manifest(fitted: FittedHead, config: TrainConfig, unlabeled: int) -> 
         rows_unlabeled=unlabeled,
         cv_accuracy=float(accuracy_score(fitted.cv_labels, predicted)),
         cv_macro_f1=float(f1_score(fitted.cv_labels, predicted, average="macro", zero_division=0)),
+        cv_folds=fitted.cv_folds,
         cv_per_category={
             c: CategoryMetrics(precision=float(p), recall=float(r), f1=float(f), support=int(s))
             for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)

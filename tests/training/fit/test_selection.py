@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, make_union
 
@@ -40,9 +41,12 @@ def _rare_predictions(config: HeadConfig) -> tuple[int, int]:
 
 def test_the_rare_class_the_old_criterion_never_predicts_is_kept() -> None:
     Cs = (0.1, 1.0, 10.0)
-    old = HeadConfig(Cs=Cs, class_weight=None, criterion="log_loss", centroid_weights=(0.0,))
+    # The search's own out-of-fold predictions (estimate_below=0: no re-estimate with more folds).
+    old = HeadConfig(
+        Cs=Cs, class_weight=None, criterion="log_loss", centroid_weights=(0.0,), estimate_below=0
+    )
     assert _rare_predictions(old) == (0, 0)
-    predicted, right = _rare_predictions(HeadConfig(Cs=Cs))
+    predicted, right = _rare_predictions(HeadConfig(Cs=Cs, estimate_below=0))
     assert right >= 4 and predicted >= right
 
 
@@ -77,7 +81,7 @@ def test_the_out_of_fold_figures_are_those_of_the_C_the_head_is_fitted_with() ->
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     texts, vectors, labels = _imbalanced()
-    config = HeadConfig(Cs=(0.01, 0.1, 1.0, 10.0, 100.0))
+    config = HeadConfig(Cs=(0.01, 0.1, 1.0, 10.0, 100.0), estimate_below=0)
     field = {"f": FieldData(list(range(len(labels))), labels)}
     progress: list[tuple[int, int]] = []
     _, _, heads = fit_heads(
@@ -119,7 +123,7 @@ def test_a_large_field_is_screened_on_one_fold_and_completed_beside_the_final_fi
         return progress[-1][1], heads["f"]
 
     Cs = (0.1, 1.0, 10.0)
-    everywhere, _ = planned(HeadConfig(Cs=Cs, cv_folds=2, large_rows=None))
+    everywhere, _ = planned(HeadConfig(Cs=Cs, cv_folds=2, large_rows=None, estimate_below=0))
     screened, head = planned(HeadConfig(Cs=Cs, large_rows=100, large_cv_folds=2))
     # 3 candidates x 2 folds + the final fit, against 3 candidates x 1 fold + 1 fold + final.
     assert (everywhere, screened) == (7, 5)
@@ -131,3 +135,38 @@ def test_a_large_field_is_screened_on_one_fold_and_completed_beside_the_final_fi
         method="predict_proba",
     )
     np.testing.assert_allclose(head.cv_proba, cold, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class")  # the cold reference's folds
+def test_a_field_with_a_small_class_reports_figures_from_more_folds() -> None:
+    """The rare class has 8 rows: with 3 folds each fold learns it from 5 or 6, so the reported
+    figures come from `estimate_folds` folds of the chosen head instead — a cold 10-fold
+    cross-validation at its C; the head itself (C, coefficients) is the 3-fold search's."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    texts, vectors, labels = _imbalanced()
+    field = {"f": FieldData(list(range(len(labels))), labels)}
+    config = HeadConfig(Cs=(0.1, 1.0, 10.0), centroid_weights=(0.0,))
+    _, _, heads = fit_heads(texts, vectors, field, None, (1.0,), config)
+    _, _, searched = fit_heads(
+        texts,
+        vectors,
+        field,
+        None,
+        (1.0,),
+        HeadConfig(Cs=config.Cs, centroid_weights=(0.0,), estimate_below=0),
+    )
+    head = heads["f"]
+    assert (head.cv_folds, searched["f"].cv_folds) == (config.estimate_folds, config.cv_folds)
+    assert head.C == searched["f"].C
+    np.testing.assert_allclose(head.estimator.coef_, searched["f"].estimator.coef_)
+    cold = cross_val_predict(
+        LogisticRegression(C=head.C, class_weight="balanced", max_iter=config.max_iter),
+        vectors.astype(np.float32),
+        labels.astype(str),
+        cv=StratifiedKFold(config.estimate_folds, shuffle=True, random_state=config.random_state),
+        method="predict_proba",
+    )
+    np.testing.assert_allclose(head.cv_proba, cold, atol=1e-5)
+    assert not np.allclose(head.cv_proba, searched["f"].cv_proba, atol=1e-3)
