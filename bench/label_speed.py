@@ -3,8 +3,9 @@
 The export is nlbse24 test issues (from ../shared/datasets) cleaned and cut to their first WORDS
 words, repeated with fresh ids up to `--rows`, written to a temporary folder (never into the
 repo). The figure is the wall time of one `ticketlens label` process (start-up, model load,
-reading, predicting, writing) over those rows; the 1-minute load average is printed before and
-after, since the cores may be shared. Train a fast bundle first, e.g.
+reading, predicting, writing) over those rows; its CPU seconds (user + system) are printed
+beside it, and the 1-minute load average before and after: on shared cores the wall figure moves
+with the other jobs, the CPU one much less. Train a fast bundle first, e.g.
 
     ticketlens train data/sample_tickets.csv --taxonomy data/taxonomy.yaml --mode fast \
         --models-dir /tmp/fastm
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,6 +50,11 @@ def _load() -> str:
     return f"{os.getloadavg()[0]:.2f}"
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True, help="a fast bundle folder")
@@ -66,15 +73,19 @@ def main() -> None:
             command += ["--chunk-rows", str(args.chunk_rows)]
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
         load_before = _load()
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
         seconds = time.perf_counter() - started
+        cpu = _children_cpu() - cpu_before
         load_after = _load()
         if args.keep is not None:
             args.keep.write_bytes(output.read_bytes())
     print(
         f"{args.rows} tickets ({words:.0f} words on average) in {seconds:.1f} s: "
-        f"{args.rows / seconds:,.0f} tickets/s; 1-min load {load_before} before, {load_after} after"
+        f"{args.rows / seconds:,.0f} tickets/s; {cpu:.1f} CPU s "
+        f"({args.rows / cpu:,.0f} tickets per CPU second); "
+        f"1-min load {load_before} before, {load_after} after"
     )
 
 

@@ -1,12 +1,15 @@
-"""Token ids of a BERT word-piece tokenizer, with each distinct word split only once.
+"""Token ids of a BERT word-piece tokenizer, with each distinct chunk of text split only once.
 
 On the fast path the tokenizer was half of the labeling time, nearly all of it in its Unicode
-normalizer and pre-tokenizer rather than in the word-piece split. For a text of printable ASCII
-those two steps are exactly: lower-case, then split into runs of letters and digits and single
-punctuation marks. The word-piece ids of each word are kept in a dictionary, so a backfill's
-repeated vocabulary is split once. Any other text (non-ASCII, control characters, a special token
-such as `[UNK]` written in it) and any other tokenizer set-up go through the tokenizer itself;
-the ids are the same either way (tested against the tokenizer).
+normalizer and pre-tokenizer rather than in the word-piece split. Neither joins anything across
+whitespace, so a text's ids are its whitespace-separated chunks' ids one after the other, and
+each distinct chunk ("refund,", "don’t", "⚠️") is split once and kept in a dictionary: a
+backfill's repeated vocabulary costs a `str.split` and dictionary look-ups. A chunk of printable
+ASCII is split here (lower-case, then runs of letters and digits and single punctuation marks,
+each word's pieces kept too); any other chunk by the tokenizer itself. Texts holding a character
+`str.split` splits at but the normalizer deletes, or a special token such as `[UNK]` written in
+them, and any other tokenizer set-up, go through the tokenizer whole. The ids are the same
+either way (tested against the tokenizer).
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-_PLAIN = re.compile(r"[\t\n\r -~]*")
-"""Printable ASCII plus tab, newline and carriage return: what the shortcut handles."""
+_APART = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
+"""What `str.split` splits at but the normalizer deletes as control characters (so the words
+around them join): a text holding one is left to the tokenizer whole."""
 _WORDS = re.compile(r"[a-z0-9]+|[^a-z0-9\s]")
 """BERT's pre-tokenizer on lower-cased plain ASCII: every ASCII symbol is punctuation to it."""
 _MAX_CACHED_WORDS = 500_000
+_MAX_CACHED_CHUNKS = 200_000
 
 
 def _is_bert_word_piece(config: dict[str, Any]) -> bool:
@@ -55,26 +60,59 @@ class CachedWordPieces:
         self._specials = [token.content for token in added]
         self._model = tokenizer.model
         self._words: dict[str, list[int]] = {}
+        self._chunks: dict[str, list[int]] = {}
 
     @property
     def shortcut(self) -> bool:
-        """Whether plain-ASCII texts are split here (else the tokenizer does all)."""
+        """Whether texts are split here chunk by chunk (else the tokenizer does all)."""
         return self._shortcut
 
     def ids(self, texts: Sequence[str]) -> list[list[int]]:
         if not self._shortcut:
             return self._encode(texts)
+        known = self._chunks
         result: list[list[int]] = []
-        others: list[int] = []
+        whole: list[int] = []  # left to the tokenizer
+        unknown: dict[int, list[str]] = {}  # texts with a chunk not seen before
         for index, text in enumerate(texts):
-            if _PLAIN.fullmatch(text) and not self._has_special(text):
-                result.append(self._plain_ids(text))
-            else:
+            if _APART.search(text) or self._has_special(text):
+                whole.append(index)
                 result.append([])
-                others.append(index)
-        for index, ids in zip(others, self._encode([texts[i] for i in others]), strict=True):
+                continue
+            chunks = text.split()
+            pieces = list(map(known.get, chunks))
+            if None in pieces:
+                unknown[index] = chunks
+                result.append([])
+            else:
+                result.append(self._joined(pieces))  # type: ignore[arg-type]  # no None left
+        if unknown:
+            new = {chunk for chunks in unknown.values() for chunk in chunks if chunk not in known}
+            if len(known) + len(new) > _MAX_CACHED_CHUNKS:
+                known.clear()
+                new = {chunk for chunks in unknown.values() for chunk in chunks}
+            self._learn(new)
+            for index, chunks in unknown.items():
+                result[index] = self._joined(list(map(known.__getitem__, chunks)))
+        for index, ids in zip(whole, self._encode([texts[i] for i in whole]), strict=True):
             result[index] = ids
         return result
+
+    def _joined(self, pieces: list[list[int]]) -> list[int]:
+        ids = list(itertools.chain.from_iterable(pieces))
+        return ids if self._max_length is None else ids[: self._max_length]
+
+    def _learn(self, chunks: set[str]) -> None:
+        """Split each chunk (no whitespace in it) and keep its ids."""
+        other = []
+        for chunk in chunks:
+            if chunk.isascii() and chunk.isprintable():
+                words = _WORDS.findall(chunk.lower())
+                self._chunks[chunk] = list(itertools.chain.from_iterable(map(self._word, words)))
+            else:
+                other.append(chunk)
+        for chunk, ids in zip(other, self._encode(other), strict=True):
+            self._chunks[chunk] = ids
 
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
         if not texts:
@@ -85,16 +123,9 @@ class CachedWordPieces:
     def _has_special(self, text: str) -> bool:
         return any(special in text for special in self._specials)
 
-    def _plain_ids(self, text: str) -> list[int]:
-        found = _WORDS.findall(text.lower())
-        cached = list(map(self._words.get, found))
-        pieces: list[list[int]] = (
-            [self._split(w) if p is None else p for w, p in zip(found, cached, strict=True)]
-            if None in cached
-            else cached  # type: ignore[assignment]  # no None left
-        )
-        ids = list(itertools.chain.from_iterable(pieces))
-        return ids if self._max_length is None else ids[: self._max_length]
+    def _word(self, word: str) -> list[int]:
+        pieces = self._words.get(word)
+        return self._split(word) if pieces is None else pieces
 
     def _split(self, word: str) -> list[int]:
         if len(self._words) >= _MAX_CACHED_WORDS:

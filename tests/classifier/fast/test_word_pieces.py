@@ -9,6 +9,7 @@ from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import Whitespace
 
 from classifier.embedders.base import DEFAULT_MODEL, locate_packaged_model
+from classifier.fast import word_pieces
 from classifier.fast.word_pieces import CachedWordPieces
 from tests import ROOT
 
@@ -25,6 +26,18 @@ EDGE_CASES = [
     "control\x0bcharacters\x1fhere\x7f",
     "tabs\tand\r\nnewlines",
     "it's    the customer's \"quoted\" `code` ~tilde^ caret|pipe",
+]
+# Chunks the tokenizer splits (non-ASCII, control characters) beside plain ones, and every kind
+# of whitespace: each must give the ids the tokenizer gives the whole text.
+MIXED = [
+    "⚠️ Warning: the export’s “quoted” dates — ΣΊΣΥΦΟΣ and İstanbul… don’t parse",
+    "non\u00a0breaking, ideographic\u3000space, line\u2028separator, para\u2029graph",
+    "next\x85line, file\x1cseparator and unit\x1fseparator join words",
+    "vertical\x0btab and form\x0cfeed",
+    "e \u0301accent after a space, zero\u200bwidth, bom\ufeffhere, mongolian\u180evowel",
+    "中文，混合 English 的 text？ 🐛 bug🔧fix 🕮 notes",
+    "bell\x07inside a word, delete\x7finside, nul\x00too",
+    "CAFÉ Ｆｕｌｌｗｉｄｔｈ ﬁ ligature ½ ① ẞ",
 ]
 
 
@@ -43,11 +56,31 @@ def _reference(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
 
 def test_ids_equal_the_tokenizers_on_real_and_awkward_text(tokenizer: Tokenizer) -> None:
     sample = pd.read_csv(SAMPLE, dtype=str).fillna("")
-    texts = EDGE_CASES + (sample["subject"] + "\n\n" + sample["body"]).tolist()
+    texts = EDGE_CASES + MIXED + (sample["subject"] + "\n\n" + sample["body"]).tolist()
     pieces = CachedWordPieces(tokenizer)
     assert pieces.shortcut
     assert pieces.ids(texts) == _reference(tokenizer, texts)
-    assert pieces.ids(texts) == _reference(tokenizer, texts)  # again, from the word cache
+    assert pieces.ids(texts) == _reference(tokenizer, texts)  # again, from the chunk cache
+
+
+def test_mixed_text_is_split_chunk_by_chunk_as_the_tokenizer_splits_it_whole(
+    tokenizer: Tokenizer,
+) -> None:
+    pieces = CachedWordPieces(tokenizer)
+    for text in MIXED:  # one at a time: no chunk known yet from another text
+        assert pieces.ids([text]) == _reference(tokenizer, [text]), text
+    shuffled = [" ".join(reversed(text.split(" "))) for text in MIXED]  # known chunks, new texts
+    assert pieces.ids(shuffled) == _reference(tokenizer, shuffled)
+
+
+def test_a_full_chunk_cache_starts_again_without_losing_a_batch(
+    tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(word_pieces, "_MAX_CACHED_CHUNKS", 8)
+    pieces = CachedWordPieces(tokenizer)
+    texts = EDGE_CASES + MIXED
+    assert pieces.ids(texts[:3]) == _reference(tokenizer, texts[:3])
+    assert pieces.ids(texts) == _reference(tokenizer, texts)  # more new chunks than room
 
 
 def test_truncation_of_the_tokenizer_is_kept(tokenizer: Tokenizer) -> None:
