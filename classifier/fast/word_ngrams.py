@@ -3,8 +3,10 @@
 scikit-learn's `transform` looks every n-gram of every text up in a Python dict; on the fast
 path that was a quarter of the labeling time. Here the texts are split with the vectorizer's own
 preprocessor and tokenizer, each token is looked up once, and the bigrams are matched as integer
-pairs in one sorted array. The result equals the vectorizer's `transform` (tested); vectorizers
-set up any other way fall back to it.
+pairs in one sorted array. Where the preprocessor only lower-cases (the default), neither it nor
+the token pattern joins anything across whitespace, so each distinct whitespace-separated chunk
+of text is tokenized and looked up once and kept. The result equals the vectorizer's
+`transform` (tested); vectorizers set up any other way fall back to it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+
+_MAX_CACHED_CHUNKS = 200_000
 
 
 class WordNgramIndex:
@@ -43,6 +47,10 @@ class WordNgramIndex:
         self._bigram_keys = keys[order]
         self._bigram_columns = np.asarray([c for _, _, c in pairs], dtype=np.int64)[order]
         self._n_columns = len(vectorizer.vocabulary_)
+        # `str.lower` (and no preprocessing) change nothing across whitespace; accent stripping
+        # (NFKD) can turn a character into a space, so it keeps the whole-text path.
+        self._by_chunk = vectorizer.preprocessor is None and not vectorizer.strip_accents
+        self._chunks: dict[str, list[int]] = {}
 
     def counts(self, texts: Sequence[str]) -> csr_matrix:
         """Term counts per text, as `CountVectorizer.transform` gives them."""
@@ -88,15 +96,33 @@ class WordNgramIndex:
         return matrix
 
     def _word_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        preprocess, tokenize, words = self._preprocess, self._tokenize, self._words
-        tokens = [tokenize(preprocess(text)) for text in texts]
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        """Per text its token count, and every token's word id (-1: not in the vocabulary)."""
+        if self._by_chunk:
+            per_text = [self._chunk_ids(text.split()) for text in texts]
+        else:
+            preprocess, tokenize, words = self._preprocess, self._tokenize, self._words
+            per_text = [
+                list(map(words.get, tokenize(preprocess(text)), itertools.repeat(-1)))
+                for text in texts
+            ]
+        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
         ids = np.fromiter(
-            map(words.get, itertools.chain.from_iterable(tokens), itertools.repeat(-1)),
-            dtype=np.int64,
-            count=int(lengths.sum()),
+            itertools.chain.from_iterable(per_text), dtype=np.int64, count=int(lengths.sum())
         )
         return lengths, ids
+
+    def _chunk_ids(self, chunks: list[str]) -> list[int]:
+        known = self._chunks
+        found = list(map(known.get, chunks))
+        if None in found:
+            if len(known) >= _MAX_CACHED_CHUNKS:
+                known.clear()
+            preprocess, tokenize, words = self._preprocess, self._tokenize, self._words
+            for index, chunk in enumerate(chunks):
+                if found[index] is None:
+                    tokens = tokenize(preprocess(chunk))
+                    found[index] = known[chunk] = [words.get(t, -1) for t in tokens]
+        return list(itertools.chain.from_iterable(found))  # type: ignore[arg-type]  # no None
 
 
 _DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"

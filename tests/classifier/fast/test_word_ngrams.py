@@ -58,3 +58,36 @@ def test_other_vectorizers_fall_back_to_scikit_learn() -> None:
             word_ngrams.transform(vectorizer, UNSEEN).toarray(),
             vectorizer.transform(UNSEEN).toarray(),
         )
+
+
+# Case that depends on context (final sigma, dotted I) and every kind of whitespace: splitting at
+# whitespace first must give the tokens the whole text gives.
+WHITESPACE_AND_CASE = [
+    "ΟΔΟΣ ΟΔΟΣ. ΣΟΦΙΑ Σ invoice",
+    "İstanbul invoice ΣΑΣ\u00a0charged twice",
+    "charged\x1ctwice\x1finvoice\x85reset\u2028password\u3000reset",
+    "tab\tcharged\r\ntwice\x0bvertical\x0cfeed",
+    "  leading and trailing   spaces  ",
+    "snake_case_token invoice_2024 password-reset E4021!",
+]
+
+
+@pytest.mark.parametrize("strip_accents", [None, "unicode"])
+def test_chunk_by_chunk_equals_the_whole_text_exactly(strip_accents: str | None) -> None:
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2), min_df=1, sublinear_tf=True, strip_accents=strip_accents
+    ).fit(TRAIN + WHITESPACE_AND_CASE[:2])
+    texts = WHITESPACE_AND_CASE + UNSEEN + TRAIN
+    for _ in range(2):  # the second time from the chunk cache
+        ours = word_ngrams.transform(vectorizer, texts)
+        theirs = vectorizer.transform(texts)
+        np.testing.assert_array_equal(ours.toarray(), theirs.toarray())
+    assert {"οδος", "σοφια", "charged twice"} <= set(vectorizer.vocabulary_)
+
+
+def test_a_full_chunk_cache_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(word_ngrams, "_MAX_CACHED_CHUNKS", 3)
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1).fit(TRAIN)
+    texts = UNSEEN + TRAIN + WHITESPACE_AND_CASE
+    ours = word_ngrams.WordNgramIndex(vectorizer).transform(texts)
+    np.testing.assert_array_equal(ours.toarray(), vectorizer.transform(texts).toarray())
