@@ -229,7 +229,7 @@ def _no_rows(head: Any) -> FieldScores:
 def _nearest_excluded(entry: FieldManifest, vectors: np.ndarray) -> np.ndarray:
     """Per row: is its embedding nearest (cosine) the mean of a class the head left out?"""
     record = entry.prototypes
-    if record is None:
+    if record is None or not record.excluded:  # no class left out: none can be nearest
         return np.zeros(len(vectors), dtype=bool)
     means = np.asarray(record.vectors, dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -84,11 +84,12 @@ class BatchScores:
             review = [True] * count
             reasons: list[str | None] = [EMPTY] * count
             classes = scores.classes
+            rounded = _rounded(scores.confidence.ravel().tolist())
             for i, index, confidence, text, flag, reason in zip(
                 self.filled,
                 scores.top[:, 0].tolist(),
-                _rounded(scores.confidence[:, 0].tolist()),
-                _top_json(scores),
+                rounded[:: max(scores.top.shape[1], 1)],
+                _top_json(scores, rounded),
                 scores.needs_review.tolist(),
                 scores.reason,
                 strict=True,
@@ -146,8 +147,9 @@ def _rounded(values: list[float]) -> list[float]:
     return [round(value, 4) for value in values]
 
 
-def _top_json(scores: FieldScores) -> list[str]:
-    """Per row, `json.dumps` of its top labels as `to_columns` writes them, spelled directly.
+def _top_json(scores: FieldScores, rounded: list[float]) -> list[str]:
+    """Per row, `json.dumps` of its top labels as `to_columns` writes them, spelled directly
+    (`rounded`: the confidences rounded, row after row).
 
     `json.dumps` writes a finite float as `float.__repr__` and a string as `json.dumps` of it
     (computed once per class here); a batch holding a non-finite confidence spells every number
@@ -161,8 +163,6 @@ def _top_json(scores: FieldScores) -> list[str]:
     names = [json.dumps(label) for label in scores.classes]
     items = [
         f'{{"label": {names[j]}, "confidence": {spell(c)}}}'
-        for j, c in zip(
-            scores.top.ravel().tolist(), _rounded(scores.confidence.ravel().tolist()), strict=True
-        )
+        for j, c in zip(scores.top.ravel().tolist(), rounded, strict=True)
     ]
     return ["[" + ", ".join(items[i : i + width]) + "]" for i in range(0, len(items), width)]
