@@ -13,6 +13,8 @@ and the fast pipeline. Rows go to docs/accuracy-results.json and the tables to d
     python bench/accuracy.py --quick 400         # smoke run on a slice; writes nothing
     python bench/accuracy.py --skip-speed        # data sets only; --speed-only: the speed part
     python bench/accuracy.py --long-tail         # the long-tailed section only (bench/long_tail.py)
+    python bench/accuracy.py --cascade [--only banking77,bitext,nlbse24] [--limit N] [--no-write]
+                                                 # the cascade section only (bench/cascade.py)
 """
 
 from __future__ import annotations
@@ -174,6 +176,11 @@ def _merge(fresh: list[dict[str, Any]], key: list[str]) -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    if "--cascade" in sys.argv[1:]:  # its own options (`python -m bench.cascade --help`)
+        from bench import cascade
+
+        cascade.main([a for a in sys.argv[1:] if a != "--cascade"])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(CASES), help="run one data set")
     parser.add_argument("--quick", type=int, help="first N rows of each split; writes nothing")
@@ -184,6 +191,11 @@ def main() -> None:
     parser.add_argument("--table-only", action="store_true", help="rewrite docs from stored rows")
     parser.add_argument(
         "--long-tail", action="store_true", help="run the long-tailed section (bench/long_tail.py)"
+    )
+    parser.add_argument(
+        "--cascade",
+        action="store_true",
+        help="run the cascade section (bench/cascade.py; its options: python -m bench.cascade -h)",
     )
     parser.add_argument(
         "--cached-embeddings",
