@@ -10,12 +10,15 @@ check ticket ids with `training.io.id_guard.DuplicateIdGuard`, the check reading
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
+from classifier.embedders.static import is_static
 from classifier.loading import Model
 from classifier.predictor import TicketClassifier
 from classifier.records import Prediction, Ticket
@@ -52,6 +55,29 @@ def is_same_job(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
     """Whether a job record read back from disk (maybe with more keys) is this job's."""
     expected = json.loads(json.dumps(identity))  # tuples and the like, as JSON gives them back
     return {key: stored.get(key) for key in expected} == expected
+
+
+def embeds_statically(classifier: Model) -> bool:
+    """Whether the model is a fast bundle (static embeddings; a cascade is not)."""
+    return isinstance(classifier, TicketClassifier) and is_static(
+        classifier.manifest.embedding_model.name
+    )
+
+
+@contextmanager
+def prediction_threads(classifier: Model) -> Iterator[None]:
+    """One BLAS thread while a fast bundle predicts here; other models keep theirs.
+
+    A fast bundle's matrix products are small (a chunk's embeddings against a few class
+    centroids). With more BLAS threads, OpenBLAS's idle workers spin between those products and
+    take the cores from the Python threads doing the rest of the work (docs/benchmarks.md,
+    "Fast-mode label path in bulk"). The setting is the process's; it is restored on exit.
+    """
+    if not embeds_statically(classifier):
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def prediction_frame(classifier: Model, tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from threadpoolctl import threadpool_limits
 
 from classifier.errors import ExportFormatError, TicketlensError
 from classifier.loading import Model
@@ -39,10 +40,12 @@ from training.io.id_guard import DuplicateIdGuard
 from training.io.readers import count_rows, iter_export, read_columns
 from training.io.tickets import tickets_from_frame
 from training.labeling.core import (
+    embeds_statically,
     is_same_job,
     job_identity,
     local_input,
     prediction_frame,
+    prediction_threads,
     with_predictions,
 )
 
@@ -250,6 +253,8 @@ _worker_classifier: Model | None = None
 def _start_worker(load: Callable[[], Model]) -> None:
     global _worker_classifier
     _worker_classifier = load()
+    if embeds_statically(_worker_classifier):  # as `prediction_threads`, for the worker's life
+        threadpool_limits(limits=1, user_api="blas")
 
 
 def _predict_in_worker(tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:
@@ -266,7 +271,10 @@ def _chunk_predictor(
 ) -> Iterator[Predict]:
     """Submit a chunk, get a future of its prediction columns: on a thread or in processes."""
     if workers <= 1 or load is None:
-        with ThreadPoolExecutor(1, thread_name_prefix="ticketlens-label") as thread:
+        with (
+            prediction_threads(classifier),
+            ThreadPoolExecutor(1, thread_name_prefix="ticketlens-label") as thread,
+        ):
             yield lambda tickets, index: thread.submit(prediction_frame, classifier, tickets, index)
         return
     # spawn, not fork: the parent may hold ONNX Runtime / torch thread pools and tokenizers.
