@@ -25,7 +25,7 @@ UNKNOWN_CLASS = "unknown_class"
 """Nearest to a class the head left out for too few examples: a person should decide."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no element-wise ==
 class FieldScores:
     """One field's answers for the tickets with text (rows in ticket order)."""
 
@@ -40,7 +40,7 @@ class FieldScores:
     """Per row, why a person should look (None: confident)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BatchScores:
     """Every field's answers for a batch of tickets; tickets without text have no row."""
 
