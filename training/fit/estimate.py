@@ -8,6 +8,8 @@ rows (and the field is not large), the chosen candidate — its C, embedding wei
 weight — is cross-validated once more with `HeadConfig.estimate_folds` folds, each fold with its
 own vocabulary and centroids, and those out-of-fold probabilities become the head's `cv_proba`:
 the bundle's metrics, confusions and per-class thresholds. The choice itself is unchanged.
+Five folds, not more: a class of 5 is learned from 4 with 5 folds as with 10, and on the long-tail
+benchmark 10 folds came no closer to the test figures (docs/benchmarks.md) at twice the fits.
 """
 
 from __future__ import annotations

@@ -43,11 +43,13 @@ class HeadConfig:
     """Shares of nearest-centroid evidence tried on the out-of-fold predictions at the chosen
     C (`training.fit.centroids`); (0.0,): the head alone."""
     centroid_temperature: float = 0.05
-    estimate_folds: int = 10
+    estimate_folds: int = 5
     estimate_below: int = 30
     """A field (not large) whose smallest class has fewer rows than this reports its CV figures
     from `estimate_folds` folds of the chosen head (`training.fit.estimate`): with 3, a class
     of a handful of tickets is learned from two thirds of them and the figures err low."""
+    estimate_parallel_rows: int = 1000
+    """Those fits run in parallel from this many rows (the search's from `parallel_rows`)."""
     random_state: int = 0
 
     def is_large(self, rows: int) -> bool:

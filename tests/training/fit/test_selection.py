@@ -140,7 +140,7 @@ def test_a_large_field_is_screened_on_one_fold_and_completed_beside_the_final_fi
 @pytest.mark.filterwarnings("ignore:The least populated class")  # the cold reference's folds
 def test_a_field_with_a_small_class_reports_figures_from_more_folds() -> None:
     """The rare class has 8 rows: with 3 folds each fold learns it from 5 or 6, so the reported
-    figures come from `estimate_folds` folds of the chosen head instead — a cold 10-fold
+    figures come from `estimate_folds` folds of the chosen head instead — a cold 5-fold
     cross-validation at its C; the head itself (C, coefficients) is the 3-fold search's."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
