@@ -163,6 +163,19 @@ def test_long_ticket_is_embedded_as_the_mean_of_its_windows() -> None:
     assert windowed.info.cache_key != single.info.cache_key
 
 
+def test_a_long_ticket_prints_no_indexing_error_warning(capfd: pytest.CaptureFixture[str]) -> None:
+    """Windows and token counts tokenize the whole ticket on purpose; transformers' "Token
+    indices sequence length is longer than ... will result in indexing errors" would tell a user
+    something false (the model only sees its window), so it must not be printed."""
+    from classifier.embedders.transformer import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(max_tokens=64)
+    long_text = " ".join(f"step {i}: the sync job fails" for i in range(200))
+    assert embedder.count_tokens([long_text])[0] > 512
+    embedder.encode([long_text])
+    assert "sequence length is longer" not in capfd.readouterr().err
+
+
 def test_ray_engine_labels_exactly_like_the_local_engine(workspace: Workspace) -> None:
     pytest.importorskip("ray")
     root, model = workspace.root, workspace.models / "current"

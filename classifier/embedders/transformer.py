@@ -65,6 +65,12 @@ class SentenceTransformerEmbedder:
         with quiet_transformers():
             self._model = SentenceTransformer(str(folder), device=device, local_files_only=True)
         self._model.max_seq_length = max_tokens
+        # Windows and token counts tokenize whole tickets on purpose (the model itself only ever
+        # sees `max_tokens`): transformers' one-time "Token indices sequence length is longer
+        # than the specified maximum ... will result in indexing errors" is not true here.
+        warned = getattr(self._model.tokenizer, "deprecation_warnings", None)
+        if isinstance(warned, dict):
+            warned["sequence-length-is-longer-than-the-specified-maximum"] = True
         self._batch_size = batch_size
         self._max_windows = max_windows
         self._info = packaged_model_info(
