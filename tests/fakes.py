@@ -44,6 +44,19 @@ class HashingEmbedder:
         return [len(t.split()) + 2 for t in texts]
 
 
+class RecordingEmbedder(HashingEmbedder):
+    """The fake, remembering every text it was asked to embed (stands in for a transformer a
+    test checks was, or was not, reached)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen += list(texts)
+        return super().encode(texts)
+
+
 def hashing_embedder_for(bundle: object) -> HashingEmbedder:
     """The fake as an embedder factory a Ray worker can import (any bundle it was trained on)."""
     return HashingEmbedder()

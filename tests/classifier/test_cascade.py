@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from classifier.bundle.store import load_bundle
@@ -15,20 +13,8 @@ from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
 from classifier.text import prepare_text
 from tests.conftest import make_tickets
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, RecordingEmbedder
 from training.fit.train import TrainConfig, train
-
-
-class RecordingEmbedder(HashingEmbedder):
-    """Stands in for the transformer and remembers every text it was asked to embed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.seen += list(texts)
-        return super().encode(texts)
 
 
 def _bundle(tmp_path: Path, name: str, seed: int) -> Path:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -25,7 +23,7 @@ from classifier.text import prepare_text
 from serve.app import create_app
 from serve.settings import Settings
 from tests.conftest import make_tickets
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, RecordingEmbedder
 from tests.serve.conftest import AUTH, TOKEN, running_client, wait_ready
 from tests.serve.web.conftest import USERS, sign_in
 from training import cli
@@ -35,18 +33,6 @@ CLEAR = make_tickets(6, seed=7)
 VAGUE = [Ticket(id=f"V-{i}", subject="zzq", body=f"qwx {i} plo") for i in range(4)]
 TICKETS = CLEAR[:3] + VAGUE + CLEAR[3:]
 VERSION = "cascade:fast+accurate"
-
-
-class RecordingEmbedder(HashingEmbedder):
-    """The fake embedder, remembering every text it embedded."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.seen += list(texts)
-        return super().encode(texts)
 
 
 @dataclass

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
 
 from classifier.bundle.manifest import Manifest
 from classifier.bundle.store import load_bundle
 from classifier.predictor import TicketClassifier
 from classifier.records import Ticket
 from tests.conftest import make_tickets
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, RecordingEmbedder
 from training.fit.train import TrainConfig, train
-
-
-class RecordingEmbedder(HashingEmbedder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.seen += list(texts)
-        return super().encode(texts)
-
 
 CODE_TICKET = Ticket(id="c", subject="refund", body="charged twice\n```\nfoo()\nbar()\n```")
 
