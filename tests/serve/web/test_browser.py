@@ -52,7 +52,7 @@ def server(web_settings: Settings) -> Iterator[tuple[str, Settings]]:
 def test_sign_in_see_the_spike_and_label_three_tickets_by_keyboard(
     server: tuple[str, Settings],
 ) -> None:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -79,8 +79,9 @@ def test_sign_in_see_the_spike_and_label_three_tickets_by_keyboard(
             item = browser.find_element(By.ID, "item")
             labelled.append(item.get_attribute("data-ticket"))
             browser.find_element(By.TAG_NAME, "body").send_keys(key)
-            # the form posts and the next ticket loads; the old element goes stale meanwhile
-            WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+            # The form posts and the next ticket loads; while the page is swapped, a lookup can
+            # fail (stale element, a node gone from the document): poll until the next one shows.
+            WebDriverWait(browser, 10, ignored_exceptions=[WebDriverException]).until(
                 lambda b: _next_ticket_shown(b, labelled[-1])
             )
     finally:
@@ -94,7 +95,10 @@ def test_sign_in_see_the_spike_and_label_three_tickets_by_keyboard(
 
 
 def _next_ticket_shown(browser: Any, previous: str | None) -> bool:
-    from selenium.webdriver.common.by import By
-
-    found = browser.find_elements(By.ID, "item")
-    return not found or found[0].get_attribute("data-ticket") != previous
+    """The review page shows another ticket than `previous` (or none is left); one script call,
+    so no element handle can go stale between finding it and reading it."""
+    shown = browser.execute_script(
+        "const item = document.getElementById('item');"
+        "return item === null ? null : item.getAttribute('data-ticket');"
+    )
+    return shown is None or shown != previous
