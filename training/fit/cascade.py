@@ -27,7 +27,6 @@ from classifier.bundle.store import set_current
 from classifier.cascade import CascadeRecord, save_cascade
 from classifier.embedders.base import Embedder
 from classifier.records import Ticket
-from classifier.text import prepare_text
 from training.fit.heads import FittedHead
 from training.fit.selection import Progress
 from training.fit.train import TicketModel, TrainConfig
@@ -102,25 +101,7 @@ def _out_of_fold(fitted: FittedHead) -> tuple[np.ndarray, np.ndarray]:
     return classes[fitted.cv_proba.argmax(axis=1)], fitted.cv_proba.max(axis=1)
 
 
-def _field_rows(
-    tickets: Sequence[Ticket], config: TrainConfig, fitted: dict[str, FittedHead]
-) -> dict[str, np.ndarray]:
-    """Per field, the index into `tickets` of each out-of-fold row (as `TicketModel.fit` picked
-    them: tickets with text and the field's label, less its too-rare classes)."""
-    texts = [prepare_text(t, config.max_chars, config.text_structure).text for t in tickets]
-    usable = [i for i, text in enumerate(texts) if text]
-    out = {}
-    for name, head in fitted.items():
-        rows = np.asarray([i for i in usable if name in tickets[i].labels])[head.kept_rows]
-        truth = [tickets[i].labels[name] for i in rows]
-        if truth != [str(label) for label in head.cv_labels]:
-            raise AssertionError(f"{name}: out-of-fold rows do not line up with the tickets")
-        out[name] = rows
-    return out
-
-
 def choose_cascade(
-    tickets: Sequence[Ticket],
     fast: TicketModel,
     accurate: TicketModel,
     loss_budget: float,
@@ -130,10 +111,10 @@ def choose_cascade(
     the share is of the tickets with an out-of-fold row where any field falls under it."""
     fields = {}
     least: dict[int, float] = {}
-    rows = _field_rows(tickets, fast.config, fast.fitted_heads_)
     for name, fast_head in fast.fitted_heads_.items():
         accurate_head = accurate.fitted_heads_[name]
-        if not np.array_equal(fast_head.kept_rows, accurate_head.kept_rows):
+        rows = fast.ticket_rows_[name]
+        if not np.array_equal(rows, accurate.ticket_rows_[name]):
             raise AssertionError(f"{name}: the two models kept different training rows")
         fast_labels, confidence = _out_of_fold(fast_head)
         accurate_labels, _ = _out_of_fold(accurate_head)
@@ -144,7 +125,7 @@ def choose_cascade(
             accurate_labels.tolist(),
             loss_budget,
         )
-        for row, value in zip(rows[name].tolist(), confidence.tolist(), strict=True):
+        for row, value in zip(rows.tolist(), confidence.tolist(), strict=True):
             least[row] = min(value, least.get(row, 1.0))
     threshold = max(choice.threshold for choice in fields.values())
     share = sum(value < threshold for value in least.values()) / len(least)
@@ -174,7 +155,7 @@ def train_cascade(
     for mode, embedder in modes:
         part = dataclasses.replace(config, mode=mode, name=f"{name}-{mode}", make_current=False)
         models[mode] = TicketModel(embedder, part).fit(tickets, source=source, progress=progress)
-    choice = choose_cascade(tickets, models["fast"], models["accurate"], loss_budget)
+    choice = choose_cascade(models["fast"], models["accurate"], loss_budget)
     paths = {mode: model.save(models_dir) for mode, model in models.items()}
     record = CascadeRecord(
         threshold=choice.threshold,

@@ -246,6 +246,11 @@ class TicketModel:
         )
         self.classifier_ = TicketClassifier(bundle, embedder)
         self.fitted_heads_ = fitted_heads
+        self.ticket_rows_ = {
+            name: np.asarray(usable, dtype=int)[np.asarray(rows[name], dtype=int)][f.kept_rows]
+            for name, f in fitted_heads.items()
+        }
+        """Per field, the index into `tickets` of each out-of-fold row (`cv_labels` order)."""
         self.rows_without_text_ = len(tickets) - len(usable)
         return self
 

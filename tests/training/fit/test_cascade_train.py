@@ -133,7 +133,7 @@ def test_the_threshold_keeps_out_of_fold_macro_f1_within_the_budget(
     assert 0.2 <= choice.fields["category"].accurate_share <= 0.3
     assert choice.fields["category"].accurate_share <= choice.accurate_share <= 0.35
 
-    loose = choose_cascade(_tickets(), result.fast, result.accurate, loss_budget=1.0)
+    loose = choose_cascade(result.fast, result.accurate, loss_budget=1.0)
     assert (loose.threshold, loose.accurate_share) == (0.0, 0.0)
 
 
