@@ -22,7 +22,7 @@ from classifier.bundle.manifest import Manifest
 from classifier.bundle.store import Bundle, load_bundle
 from classifier.embedders.base import Embedder
 from classifier.errors import BundleError
-from classifier.predictor import EmbedderFactory, TicketClassifier, bundle_embedder
+from classifier.predictor import EmbedderFactory, TicketClassifier
 from classifier.records import Prediction, Ticket
 
 CASCADE_FILE = "cascade.json"
@@ -129,15 +129,12 @@ class CascadeClassifier:
     ) -> CascadeClassifier:
         """Load `cascade.json` and both sub-bundles, each verified, from the folder `path`."""
         record, bundles = read_cascade(path)
-
-        def classifier(bundle: Bundle) -> TicketClassifier:
-            if embedder_factory is not None:
-                return TicketClassifier(bundle, embedder_factory(bundle))
-            return TicketClassifier(
-                bundle, bundle_embedder(bundle, backend=backend, cache_dir=cache_dir)
+        fast, accurate = (
+            TicketClassifier.from_bundle(
+                b, backend=backend, cache_dir=cache_dir, embedder_factory=embedder_factory
             )
-
-        fast, accurate = (classifier(b) for b in bundles)
+            for b in bundles
+        )
         return cls(fast, accurate, record.threshold, record)
 
 

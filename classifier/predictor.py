@@ -88,7 +88,25 @@ class TicketClassifier:
 
         `embedder_factory` replaces the packaged model (Ray workers and tests pass their own).
         """
-        bundle = load_bundle(path)
+        return cls.from_bundle(
+            load_bundle(path),
+            backend=backend,
+            cache_dir=cache_dir,
+            embedding_cache=embedding_cache,
+            embedder_factory=embedder_factory,
+        )
+
+    @classmethod
+    def from_bundle(
+        cls,
+        bundle: Bundle,
+        *,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+        embedding_cache: bool = True,
+        embedder_factory: EmbedderFactory | None = None,
+    ) -> TicketClassifier:
+        """A loaded (verified) bundle with its embedding model set up (see `load`)."""
         if embedder_factory is not None:
             return cls(bundle, embedder_factory(bundle))
         embedder = bundle_embedder(
