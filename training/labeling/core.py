@@ -80,6 +80,12 @@ def prediction_threads(classifier: Model) -> Iterator[None]:
         yield
 
 
+def limit_prediction_threads(classifier: Model) -> None:
+    """`prediction_threads` for the rest of the process (a worker's or a Ray actor's life)."""
+    if embeds_statically(classifier):
+        threadpool_limits(limits=1, user_api="blas")
+
+
 def prediction_frame(classifier: Model, tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:
     """The prediction columns of a chunk's tickets, indexed like the chunk."""
     if isinstance(classifier, TicketClassifier):

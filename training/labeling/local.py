@@ -30,7 +30,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from threadpoolctl import threadpool_limits
 
 from classifier.errors import ExportFormatError, TicketlensError
 from classifier.loading import Model
@@ -40,9 +39,9 @@ from training.io.id_guard import DuplicateIdGuard
 from training.io.readers import count_rows, iter_export, read_columns
 from training.io.tickets import tickets_from_frame
 from training.labeling.core import (
-    embeds_statically,
     is_same_job,
     job_identity,
+    limit_prediction_threads,
     local_input,
     prediction_frame,
     prediction_threads,
@@ -253,8 +252,7 @@ _worker_classifier: Model | None = None
 def _start_worker(load: Callable[[], Model]) -> None:
     global _worker_classifier
     _worker_classifier = load()
-    if embeds_statically(_worker_classifier):  # as `prediction_threads`, for the worker's life
-        threadpool_limits(limits=1, user_api="blas")
+    limit_prediction_threads(_worker_classifier)
 
 
 def _predict_in_worker(tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:

@@ -25,7 +25,6 @@ import numpy as np
 import pyarrow.fs as pafs
 import ray
 import ray.data
-from threadpoolctl import threadpool_limits
 
 from classifier.bundle.store import Bundle, load_bundle
 from classifier.embedders.base import Embedder
@@ -41,7 +40,7 @@ from training.io.shards import (
     plan_shards,
     resolve_inputs,
 )
-from training.labeling.core import embeds_statically, job_identity, label_chunk
+from training.labeling.core import job_identity, label_chunk, limit_prediction_threads
 from training.labeling.ray.cluster import RayOptions, connect, pool_size
 from training.labeling.ray.jobs import (
     JobManifest,
@@ -90,8 +89,7 @@ class _ShardLabeler:
         self._classifier = TicketClassifier.load(bundle_dir, embedder_factory=factory)
         if "torch" in sys.modules:  # one actor per `cpus`: torch must not use every core
             sys.modules["torch"].set_num_threads(max(1, int(cpus)))
-        if embeds_statically(self._classifier):  # see `prediction_threads`, for the actor's life
-            threadpool_limits(limits=1, user_api="blas")
+        limit_prediction_threads(self._classifier)
         self._job = job
         self._output_fs, self._output = filesystem_for(job["output"])
 
