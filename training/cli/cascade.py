@@ -1,14 +1,30 @@
-"""`ticketlens cascade`: one bundle from a fast and an accurate bundle and a labeled check set."""
+"""`ticketlens cascade`: one bundle from a fast and an accurate bundle and a labeled check set;
+and the body of `ticketlens train --mode cascade`, which fits both on one export."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
+from classifier.embedders.base import DEFAULT_MODEL
 from classifier.errors import TicketlensError
-from training.cli.common import CacheOption, cache_dir_for, console, friendly_errors
+from training.cli.common import (
+    CacheOption,
+    cache_dir_for,
+    console,
+    friendly_errors,
+    make_static_embedder,
+)
+from training.cli.cv_tables import cv_tables
+
+if TYPE_CHECKING:
+    from classifier.embedders.base import Embedder
+    from classifier.records import Ticket
+    from training.fit.train import TrainConfig
 
 
 @friendly_errors
@@ -83,6 +99,51 @@ def cascade_command(
     console.print(
         f"wrote {output}: {share:.1%} of tickets go to the transformer (threshold {threshold:.3f})"
     )
+
+
+def train_cascade_folder(
+    tickets: list[Ticket],
+    accurate_embedder: Embedder,
+    config: TrainConfig,
+    models_dir: Path,
+    source: str,
+    loss_budget: float,
+    cache_dir: Path | None,
+) -> Path:
+    """`train --mode cascade`: both models, the threshold from their out-of-fold predictions;
+    returns the cascade folder."""
+    from training.cli.train_progress import fit_progress
+    from training.fit.cascade import train_cascade
+
+    started = time.perf_counter()
+    fast_embedder = make_static_embedder(DEFAULT_MODEL, cache_dir)
+    with fit_progress(console, len(tickets), list(config.fields)) as progress:
+        result = train_cascade(
+            tickets,
+            fast_embedder,
+            accurate_embedder,
+            config,
+            models_dir=models_dir,
+            source=source,
+            loss_budget=loss_budget,
+            progress=progress,
+        )
+    for table in cv_tables(result.accurate.classifier_.manifest):
+        console.print(table)
+    for field, choice in result.choice.fields.items():
+        console.print(
+            f"{field}: out-of-fold macro-F1 accurate {choice.accurate_macro_f1:.4f}, cascade "
+            f"{choice.cascade_macro_f1:.4f} at threshold {choice.threshold:.3f}"
+        )
+    console.print(
+        f"cascade [bold]{escape(result.cascade_path.name)}[/] saved to "
+        f"{escape(str(result.cascade_path))} (bundles {escape(result.fast_path.name)}, "
+        f"{escape(result.accurate_path.name)}) in {time.perf_counter() - started:.1f}s: "
+        f"{result.choice.accurate_share:.1%} of the training tickets go to the transformer "
+        f"(threshold {result.choice.threshold:.3f})"
+        + ("" if not config.make_current else f" ({models_dir / 'current'} points to it)")
+    )
+    return result.cascade_path
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from training.cli import analytics, cascade, coldstart, label, service, train
+from training.cli import analytics, cascade, coldstart, info, label, service, train
 from training.cli.common import errors
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _setup(
     )
 
 
-for _group in (train, label, service, analytics, coldstart, cascade):
+for _group in (train, info, label, service, analytics, coldstart, cascade):
     _group.register(app)
 for _info in app.registered_commands:
     _info.cls = _Command

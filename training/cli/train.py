@@ -1,4 +1,4 @@
-"""`ticketlens train` and `ticketlens info`: fit a bundle on a labeled export, show one."""
+"""`ticketlens train`: fit a bundle (or a cascade) on a labeled export."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from training.cli.common import (
     console,
     friendly_errors,
     label_fields,
-    load_bundle,
     make_embedder,
     make_static_embedder,
 )
@@ -35,10 +34,7 @@ from training.cli.scale_out import (
 )
 
 if TYPE_CHECKING:
-    from classifier.bundle.manifest import Manifest
-    from classifier.embedders.base import Embedder
-    from classifier.records import Ticket
-    from training.fit.train import TrainConfig
+    pass
 
 
 class Mode(StrEnum):
@@ -249,7 +245,9 @@ def train_command(
     from training.cli.train_progress import fit_progress  # rich.progress: not for --help
 
     if mode == Mode.CASCADE:  # `embedder` is the accurate model's
-        cascade = _train_cascade(
+        from training.cli.cascade import train_cascade_folder
+
+        cascade = train_cascade_folder(
             tickets, embedder, config, models_dir, str(export), loss_budget, cache_dir
         )
         if similar_index:  # `/similar` on a cascade reads its accurate bundle's index
@@ -274,95 +272,6 @@ def train_command(
         add_similar_index(result.bundle_path, tickets, embedder, fields)
 
 
-def _train_cascade(
-    tickets: list[Ticket],
-    accurate_embedder: Embedder,
-    config: TrainConfig,
-    models_dir: Path,
-    source: str,
-    loss_budget: float,
-    cache_dir: Path | None,
-) -> Path:
-    """`train --mode cascade`: both models, the threshold from their out-of-fold predictions;
-    returns the cascade folder."""
-    from training.cli.train_progress import fit_progress
-    from training.fit.cascade import train_cascade
-
-    started = time.perf_counter()
-    fast_embedder = make_static_embedder(DEFAULT_MODEL, cache_dir)
-    with fit_progress(console, len(tickets), list(config.fields)) as progress:
-        result = train_cascade(
-            tickets,
-            fast_embedder,
-            accurate_embedder,
-            config,
-            models_dir=models_dir,
-            source=source,
-            loss_budget=loss_budget,
-            progress=progress,
-        )
-    for table in cv_tables(result.accurate.classifier_.manifest):
-        console.print(table)
-    for field, choice in result.choice.fields.items():
-        console.print(
-            f"{field}: out-of-fold macro-F1 accurate {choice.accurate_macro_f1:.4f}, cascade "
-            f"{choice.cascade_macro_f1:.4f} at threshold {choice.threshold:.3f}"
-        )
-    console.print(
-        f"cascade [bold]{escape(result.cascade_path.name)}[/] saved to "
-        f"{escape(str(result.cascade_path))} (bundles {escape(result.fast_path.name)}, "
-        f"{escape(result.accurate_path.name)}) in {time.perf_counter() - started:.1f}s: "
-        f"{result.choice.accurate_share:.1%} of the training tickets go to the transformer "
-        f"(threshold {result.choice.threshold:.3f})"
-        + ("" if not config.make_current else f" ({models_dir / 'current'} points to it)")
-    )
-    return result.cascade_path
-
-
-@friendly_errors
-def info_command(
-    model: Annotated[Path, typer.Argument(help="Bundle or cascade folder.")] = Path(
-        "models/current"
-    ),
-) -> None:
-    """Show a bundle's manifest: fields, classes, embedding model and CV metrics (a cascade:
-    its threshold and expected share, then both bundles)."""
-    from classifier.cascade import ACCURATE_DIR, FAST_DIR, is_cascade, read_cascade
-
-    if not is_cascade(model):
-        _bundle_info(load_bundle(model).manifest)
-        return
-    cascade, bundles = read_cascade(model)
-    share = cascade.expected_accurate_share
-    console.print(
-        f"[bold]cascade[/] {escape(str(model))}: threshold {cascade.threshold:.3f}, loss budget "
-        f"{cascade.loss_budget if cascade.loss_budget is not None else 'not recorded'}, "
-        f"expected share sent to the accurate bundle "
-        f"{'not recorded' if share is None else f'{share:.1%}'}"
-    )
-    for stage, bundle in zip((FAST_DIR, ACCURATE_DIR), bundles, strict=True):
-        console.print(f"\n{stage}/:")
-        _bundle_info(bundle.manifest)
-
-
-def _bundle_info(manifest: Manifest) -> None:
-    record = manifest.embedding_model
-    console.print(
-        f"[bold]{manifest.name}[/] (format {manifest.format_version}), "
-        f"created {manifest.created_at:%Y-%m-%d %H:%M} UTC"
-    )
-    console.print(
-        f"embedding model: {record.name} from {record.package} {record.package_version}"
-        f", {record.dimension}-d, window {record.max_tokens} tokens"
-    )
-    console.print(
-        f"trained on {manifest.training_data.rows} rows of {manifest.training_data.source}"
-    )
-    for table in cv_tables(manifest):
-        console.print(table)
-
-
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `ticketlens` app."""
     app.command("train")(train_command)
-    app.command("info")(info_command)

@@ -19,6 +19,7 @@ from tests.classifier.embedders.test_static import tiny_static_model
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
 from training import cli
+from training.cli import cascade as cli_cascade
 from training.cli import common as cli_common
 from training.cli import train as cli_train
 from training.fit.cascade import CascadeResult, choose_cascade, train_cascade
@@ -140,7 +141,7 @@ def test_the_threshold_keeps_out_of_fold_macro_f1_within_the_budget(
 def test_train_mode_cascade_from_the_command_line(
     static: StaticEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_train, "make_static_embedder", lambda *args: static)
+    monkeypatch.setattr(cli_cascade, "make_static_embedder", lambda *args: static)
     monkeypatch.setattr(cli_train, "make_embedder", lambda *args: HashingEmbedder())
     export = tmp_path / "tickets.csv"
     tickets_frame(make_tickets(240, seed=3)).to_csv(export, index=False)
