@@ -29,6 +29,7 @@ from training.cli.common import (
     load_bundle,
     load_classifier,
 )
+from training.cli.drift_tables import drift_tables
 from training.cli.mapping import (
     DateFormatOption,
     EncodingOption,
@@ -40,7 +41,7 @@ from training.cli.mapping import (
 )
 from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
 from training.cli.report_cmd import report_command
-from training.cli.tables import drift_tables, evaluation_tables, f
+from training.cli.tables import evaluation_tables, f
 
 # training.evaluation.drift.DEFAULT_THRESHOLD_PP, kept here so `--help` does not import scipy
 # (a test keeps the two equal).

@@ -19,8 +19,9 @@ from training.analytics.events import group_spikes
 from training.analytics.frame import frame_from_table
 from training.analytics.segments import load_segments, segment_breakdown
 from training.cli import analytics
+from training.cli.drift_tables import drift_tables
 from training.cli.segment_tables import SHARE_COLUMNS, segment_tables
-from training.cli.tables import drift_tables, report_tables
+from training.cli.tables import report_tables
 from training.evaluation import drift, significance
 from training.evaluation.drift import field_drift
 
