@@ -28,6 +28,21 @@ def _imbalanced() -> tuple[list[str], np.ndarray, np.ndarray]:
     return [f"t{i}" for i in range(len(labels))], vectors, labels
 
 
+def _cold_out_of_fold(vectors: np.ndarray, labels: np.ndarray, C: float, folds: int) -> Any:
+    """The reference: scikit-learn's own out-of-fold probabilities, every fit cold at `C` (the
+    defaults of HeadConfig: balanced, max_iter 1000, seed 0)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    return cross_val_predict(
+        LogisticRegression(C=C, class_weight="balanced", max_iter=1000),
+        vectors.astype(np.float32),
+        labels.astype(str),
+        cv=StratifiedKFold(folds, shuffle=True, random_state=0),
+        method="predict_proba",
+    )
+
+
 def _rare_predictions(config: HeadConfig) -> tuple[int, int]:
     texts, vectors, labels = _imbalanced()
     field = {"f": FieldData(list(range(len(labels))), labels)}
@@ -77,8 +92,6 @@ def test_the_vocabulary_of_each_fold_never_sees_its_held_out_rows() -> None:
 def test_the_out_of_fold_figures_are_those_of_the_C_the_head_is_fitted_with() -> None:
     """A warm start from the previous C's solution passes lbfgs' tolerance at once and scores the
     old C again; the reported out-of-fold probabilities must be a cold fit at the chosen C."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     texts, vectors, labels = _imbalanced()
     config = HeadConfig(Cs=(0.01, 0.1, 1.0, 10.0, 100.0), estimate_below=0)
@@ -94,13 +107,7 @@ def test_the_out_of_fold_figures_are_those_of_the_C_the_head_is_fitted_with() ->
         lambda done, planned: progress.append((done, planned)),
     )
     head = heads["f"]
-    cold = cross_val_predict(
-        LogisticRegression(C=head.C, class_weight="balanced", max_iter=config.max_iter),
-        vectors.astype(np.float32),
-        labels.astype(str),
-        cv=StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.random_state),
-        method="predict_proba",
-    )
+    cold = _cold_out_of_fold(vectors, labels, head.C, config.cv_folds)
     np.testing.assert_allclose(head.cv_proba, cold, atol=1e-5)
     assert progress[-1][0] == progress[-1][1] >= 2 * config.cv_folds
 
@@ -108,8 +115,6 @@ def test_the_out_of_fold_figures_are_those_of_the_C_the_head_is_fitted_with() ->
 def test_a_large_field_is_screened_on_one_fold_and_completed_beside_the_final_fit() -> None:
     """Above `large_rows`: each candidate costs one fit instead of one per fold, yet the head's
     out-of-fold probabilities still cover every row, as a cold 2-fold fit at the chosen C."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     texts, vectors, labels = _imbalanced()
     field = {"f": FieldData(list(range(len(labels))), labels)}
@@ -127,13 +132,7 @@ def test_a_large_field_is_screened_on_one_fold_and_completed_beside_the_final_fi
     screened, head = planned(HeadConfig(Cs=Cs, large_rows=100, large_cv_folds=2))
     # 3 candidates x 2 folds + the final fit, against 3 candidates x 1 fold + 1 fold + final.
     assert (everywhere, screened) == (7, 5)
-    cold = cross_val_predict(
-        LogisticRegression(C=head.C, class_weight="balanced", max_iter=1000),
-        vectors.astype(np.float32),
-        labels.astype(str),
-        cv=StratifiedKFold(2, shuffle=True, random_state=0),
-        method="predict_proba",
-    )
+    cold = _cold_out_of_fold(vectors, labels, head.C, 2)
     np.testing.assert_allclose(head.cv_proba, cold, atol=1e-5)
 
 
@@ -142,8 +141,6 @@ def test_a_field_with_a_small_class_reports_figures_from_more_folds() -> None:
     """The rare class has 8 rows: with 3 folds each fold learns it from 5 or 6, so the reported
     figures come from `estimate_folds` folds of the chosen head instead — a cold 5-fold
     cross-validation at its C; the head itself (C, coefficients) is the 3-fold search's."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     texts, vectors, labels = _imbalanced()
     field = {"f": FieldData(list(range(len(labels))), labels)}
@@ -161,12 +158,6 @@ def test_a_field_with_a_small_class_reports_figures_from_more_folds() -> None:
     assert (head.cv_folds, searched["f"].cv_folds) == (config.estimate_folds, config.cv_folds)
     assert head.C == searched["f"].C
     np.testing.assert_allclose(head.estimator.coef_, searched["f"].estimator.coef_)
-    cold = cross_val_predict(
-        LogisticRegression(C=head.C, class_weight="balanced", max_iter=config.max_iter),
-        vectors.astype(np.float32),
-        labels.astype(str),
-        cv=StratifiedKFold(config.estimate_folds, shuffle=True, random_state=config.random_state),
-        method="predict_proba",
-    )
+    cold = _cold_out_of_fold(vectors, labels, head.C, config.estimate_folds)
     np.testing.assert_allclose(head.cv_proba, cold, atol=1e-5)
     assert not np.allclose(head.cv_proba, searched["f"].cv_proba, atol=1e-3)
