@@ -233,16 +233,16 @@ def _re_estimated(
         for name, f in search.fields.items()
         if wants_estimate(f, config)
     }
+    rows = {name: np.asarray(fields[name].rows)[search.fields[name].kept] for name in wanted}
     tasks: list[Any] = []
     spans: dict[str, tuple[int, int]] = {}
     for name, folds in wanted.items():
-        rows = np.asarray(fields[name].rows)[search.fields[name].kept]
         start = len(tasks)
         tasks += fold_tasks(
             search.fields[name],
             folds,
-            [texts[i] for i in rows],
-            vectors[rows],
+            [texts[i] for i in rows[name]],
+            vectors[rows[name]],
             make_features,
             weight,
             heads[name].C,
@@ -256,12 +256,11 @@ def _re_estimated(
     results = list(search._execute(tasks, jobs))
     updated = {}
     for name, (start, end) in spans.items():
-        rows = np.asarray(fields[name].rows)[search.fields[name].kept]
         proba = re_estimate(
             search.fields[name],
             wanted[name],
             results[start:end],
-            vectors[rows],
+            vectors[rows[name]],
             heads[name].centroid_weight,
             config,
         )
