@@ -38,17 +38,22 @@ def combine(
     texts: Sequence[str],
     vectors: np.ndarray,
     embedding_weight: float = 1.0,
+    metadata: csr_matrix | None = None,
 ) -> np.ndarray | csr_matrix:
-    """The matrix the heads see: TF-IDF columns then embedding columns, or embeddings alone.
+    """The matrix the heads see: TF-IDF columns, embedding columns, then the metadata columns
+    (`classifier.metadata`) where the bundle has them; embeddings alone without either.
 
     Each TF-IDF block and the embedding are unit-length; `embedding_weight` scales the embedding
     against the n-grams (chosen by cross-validation at training time, stored in the manifest).
     """
     if text_features is None:
-        return vectors
+        if metadata is None:
+            return vectors
+        return hstack([csr_matrix(vectors), metadata], format="csr")
     dense = csr_matrix(vectors * np.float32(embedding_weight))
     # Each vectorizer directly, not `FeatureUnion.transform`: same columns (the union has no
     # weights), without its per-call joblib set-up, which cost ~2 ms per single-ticket request.
     texts = list(texts)
     blocks = [word_ngrams.transform(vec, texts) for _, vec in text_features.transformer_list]
-    return hstack([*blocks, dense], format="csr")
+    extra = [] if metadata is None else [metadata]
+    return hstack([*blocks, dense, *extra], format="csr")

@@ -18,6 +18,7 @@ from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedders.static import StaticEmbedder
 from classifier.errors import BundleError
 from classifier.features import combine
+from classifier.metadata import metadata_block
 from classifier.records import Prediction, Ticket
 from classifier.scores import LOW_CONFIDENCE, UNKNOWN_CLASS, BatchScores, FieldScores
 from classifier.text import prepare_text
@@ -204,8 +205,15 @@ class TicketClassifier:
             return texts, filled, None, None
         filled_texts = [texts[i] for i in filled]
         vectors = self.embedder.encode(filled_texts)
+        metadata = metadata_block(
+            [tickets[i] for i in filled], self.manifest.metadata_features, vectors
+        )
         features = combine(
-            self.bundle.text_features, filled_texts, vectors, self.manifest.embedding_weight
+            self.bundle.text_features,
+            filled_texts,
+            vectors,
+            self.manifest.embedding_weight,
+            metadata,
         )
         return texts, filled, features, vectors
 

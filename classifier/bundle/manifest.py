@@ -103,6 +103,21 @@ class TextFeaturesRecord(_Strict):
     n_features: int
 
 
+class MetadataFeaturesRecord(_Strict):
+    """What the heads see of a ticket's metadata beside its text (`classifier.metadata`)."""
+
+    columns: dict[str, list[str]] = Field(default_factory=dict)
+    """`--feature-column`: metadata key → the values seen in training, one column each."""
+    segment: str | None = None
+    """`--segment`: metadata key whose values each get their own intercepts and embedding
+    weights on top of the shared ones; None when cross-validation kept the shared head."""
+    segment_values: list[str] = Field(default_factory=list)
+    segment_tried: str | None = None
+    """`--segment`'s key, whichever head cross-validation kept."""
+    segment_choice: dict[str, float] = Field(default_factory=dict)
+    """`--segment`: mean out-of-fold macro-F1 over the fields, `shared` and `per_segment`."""
+
+
 class SimilarIndexRecord(_Strict):
     """Opt-in: the training tickets' vectors and ids (never their text), for similar tickets."""
 
@@ -160,6 +175,8 @@ class Manifest(_Strict):
     """Set for hybrid heads (TF-IDF + embeddings); None when heads see embeddings alone."""
     embedding_weight: float = 1.0
     """Scale of the embedding columns against the TF-IDF blocks (hybrid heads)."""
+    metadata_features: MetadataFeaturesRecord | None = None
+    """Metadata columns and segments the heads see after the embedding; None: text only."""
     training_kind: Literal["supervised", "zero_shot", "few_shot"] = "supervised"
     """zero_shot: no labels, heads from the taxonomy's descriptions refined on the unlabeled
     export; few_shot: a few labels with the same; for both, the fields' cv_* figures measure

@@ -31,6 +31,7 @@ from classifier.bundle.manifest import (
 )
 from classifier.errors import BundleError
 from classifier.features import n_text_features
+from classifier.metadata import metadata_width
 
 logger = logging.getLogger(__name__)
 
@@ -221,8 +222,11 @@ def _load_head(path: Path, field_name: str, manifest: Manifest) -> LogisticRegre
         raise BundleError(
             "head's classes differ from the manifest's", file=head_path, field=field_name
         )
-    expected = manifest.embedding_model.dimension + (
-        manifest.text_features.n_features if manifest.text_features else 0
+    dimension = manifest.embedding_model.dimension
+    expected = (
+        dimension
+        + (manifest.text_features.n_features if manifest.text_features else 0)
+        + metadata_width(manifest.metadata_features, dimension)
     )
     if np.shape(estimator.coef_)[1] != expected:
         raise BundleError(

@@ -14,7 +14,9 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar, get_type_hints
+
+import typer
 
 from training.cli.common import (
     ColumnsOption,
@@ -45,7 +47,55 @@ class ExportColumns:
 NO_COLUMN_FLAGS = ExportColumns()
 """The group's default: no flag given."""
 
-_GROUPS: tuple[type, ...] = (ExportColumns,)
+FeatureColumnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--feature-column",
+        metavar="COLUMN",
+        help="Export column whose values the heads see beside the text (channel, tier, repo); "
+        "repeatable. Recorded in the bundle: the next export needs the same column.",
+    ),
+]
+SegmentOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="COLUMN",
+        help="Export column whose values (30+ tickets each) may get heads of their own: kept "
+        "where cross-validated macro-F1 beats one shared head (training fits both).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class MetadataColumns:
+    """`--feature-column`, `--segment`: metadata columns the heads see beside the text."""
+
+    feature_column: FeatureColumnOption = None
+    segment: SegmentOption = None
+
+    def keys(self) -> tuple[tuple[str, ...], str | None]:
+        """The `Ticket.metadata` keys these columns are read into (snake_case names)."""
+        from training.io.columns import snake_case
+
+        segment = None if self.segment is None else snake_case(self.segment)
+        return tuple(snake_case(c) for c in self.feature_column or ()), segment
+
+    def overrides(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """`overrides` with these columns read into the tickets' metadata."""
+        from training.io.columns import snake_case
+
+        wanted = [*(self.feature_column or ()), *([self.segment] if self.segment else [])]
+        if not wanted:
+            return overrides
+        named = overrides.get("metadata") or {}
+        if isinstance(named, list):
+            named = {snake_case(column): column for column in named}
+        return {**overrides, "metadata": {**{snake_case(c): c for c in wanted}, **named}}
+
+
+NO_METADATA_COLUMNS = MetadataColumns()
+
+_GROUPS: tuple[type, ...] = (ExportColumns, MetadataColumns)
 
 
 def _expand(group: type, kind: Any) -> list[inspect.Parameter]:

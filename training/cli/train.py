@@ -24,7 +24,13 @@ from training.cli.common import (
 )
 from training.cli.cv_tables import cv_tables
 from training.cli.mapping import DateFormatOption, EncodingOption
-from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
+from training.cli.options import (
+    NO_COLUMN_FLAGS,
+    NO_METADATA_COLUMNS,
+    ExportColumns,
+    MetadataColumns,
+    option_groups,
+)
 from training.cli.scale_out import (
     AddressOption,
     Engine,
@@ -147,6 +153,7 @@ def train_command(
         ),
     ] = False,
     column_flags: ExportColumns = NO_COLUMN_FLAGS,
+    metadata_columns: MetadataColumns = NO_METADATA_COLUMNS,
     date_format: DateFormatOption = None,
     encoding: EncodingOption = None,
     allow_small: Annotated[
@@ -170,7 +177,12 @@ def train_command(
     address: AddressOption = None,
 ) -> None:
     """Train category and feature classifiers on a labeled export and save a bundle."""
-    from training.cli.train_summary import check_enough, field_counts, summary_table
+    from training.cli.train_summary import (
+        check_enough,
+        field_counts,
+        metadata_summary,
+        summary_table,
+    )
     from training.fit.heads import HeadConfig
     from training.fit.train import TrainConfig, train
     from training.io.export import read_tickets
@@ -178,7 +190,8 @@ def train_command(
     from training.io.taxonomy import check_labels, load_taxonomy, raise_for_unknown
 
     fields, label_columns = label_fields(label or [])
-    overrides = column_flags.overrides()
+    overrides = metadata_columns.overrides(column_flags.overrides())
+    feature_columns, segment = metadata_columns.keys()
     if date_format is not None:
         overrides["date_format"] = date_format
     if label_columns:
@@ -240,6 +253,8 @@ def train_command(
         make_current=not no_current,
         column_mapping=record_mapping(mapping),
         text_structure=text_structure,
+        feature_columns=feature_columns,
+        segment=segment,
     )
     started = time.perf_counter()
     from training.cli.train_progress import fit_progress  # rich.progress: not for --help
@@ -262,6 +277,8 @@ def train_command(
         )
     for table in cv_tables(result.manifest, result.confusions):
         console.print(table)
+    if (line := metadata_summary(result.manifest)) is not None:
+        console.print(escape(line))
     console.print(
         f"bundle [bold]{escape(result.manifest.name)}[/] saved to "
         f"{escape(str(result.bundle_path))} "

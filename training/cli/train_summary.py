@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 
+from classifier.bundle.manifest import Manifest
 from classifier.errors import TicketlensError
 from classifier.records import Ticket
 
@@ -83,3 +84,19 @@ def check_enough(counts: Sequence[FieldCounts], source: str, *, allow_small: boo
                 file=source,
                 field=entry.field,
             )
+
+
+def metadata_summary(manifest: Manifest) -> str | None:
+    """What the heads read besides the text, and which head `--segment`'s comparison kept."""
+    record = manifest.metadata_features
+    if record is None:
+        return None
+    parts = [f"metadata columns: {', '.join(record.columns)}"] if record.columns else []
+    if record.segment_tried is not None:
+        choice = record.segment_choice
+        kept = "one head per segment kept" if record.segment else "one shared head kept"
+        parts.append(
+            f"segment '{record.segment_tried}': {kept} (cross-validated macro-F1 "
+            f"{choice['per_segment']:.3f} per segment, {choice['shared']:.3f} shared)"
+        )
+    return "; ".join(parts) or None

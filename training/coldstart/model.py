@@ -39,7 +39,7 @@ from training.coldstart.prototypes import (
     margins,
     refine,
 )
-from training.fit.train import _fingerprint, _library_versions
+from training.fit.provenance import library_versions, training_fingerprint
 from training.io.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
@@ -242,10 +242,10 @@ class ColdStartModel:
             training_data=TrainingData(
                 source=source,
                 rows=len(tickets),
-                fingerprint=_fingerprint(usable_texts, usable_tickets, config.fields),
+                fingerprint=training_fingerprint(usable_texts, usable_tickets, config.fields),
             ),
             fields=fields,
-            libraries=_library_versions(),
+            libraries=library_versions(),
             max_chars=config.max_chars,
             training_kind="few_shot" if any_labels else "zero_shot",
         )

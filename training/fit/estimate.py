@@ -20,11 +20,19 @@ from typing import Any
 
 import numpy as np
 from joblib import delayed
+from scipy.sparse import csr_matrix
 from sklearn.model_selection import StratifiedKFold
 
 from classifier.centroids import blend
 from training.fit.centroids import out_of_fold_centroid_proba
-from training.fit.folds import Field, MakeFeatures, held_out_proba, ngrams, with_embedding
+from training.fit.folds import (
+    Field,
+    MakeFeatures,
+    held_out_proba,
+    ngrams,
+    rows_of,
+    with_embedding,
+)
 from training.fit.heads import HeadConfig
 
 
@@ -55,13 +63,22 @@ def fold_tasks(
     weight: float,
     C: float,
     config: HeadConfig,
+    metadata: csr_matrix | None = None,
 ) -> list[Any]:
-    """One delayed held-out fit per fold of the field's rows (`texts`, `vectors` in its order)."""
+    """One delayed held-out fit per fold of the field's rows (`texts`, `vectors`, `metadata` in
+    its order)."""
     tasks = []
     for train, test in folds:
         union = make_features().fit([texts[i] for i in train]) if make_features else None
-        X_train = with_embedding(ngrams(union, [texts[i] for i in train]), vectors[train], weight)
-        X_test = with_embedding(ngrams(union, [texts[i] for i in test]), vectors[test], weight)
+        X_train = with_embedding(
+            ngrams(union, [texts[i] for i in train]),
+            vectors[train],
+            weight,
+            rows_of(metadata, train),
+        )
+        X_test = with_embedding(
+            ngrams(union, [texts[i] for i in test]), vectors[test], weight, rows_of(metadata, test)
+        )
         tasks.append(delayed(held_out_proba)(config, C, X_train, f.y[train], X_test, f.classes))
     return tasks
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.sparse import csr_matrix
 from sklearn.metrics import f1_score, log_loss
 from sklearn.pipeline import FeatureUnion
 
@@ -35,6 +36,7 @@ from training.fit.folds import (
     held_out_proba,
     ngrams,
     prepare,
+    rows_of,
     with_embedding,
 )
 from training.fit.heads import FittedHead, HeadConfig, _jobs
@@ -149,17 +151,19 @@ def fit_heads(
     weights: Sequence[float],
     config: HeadConfig,
     progress: Progress | None = None,
+    metadata: csr_matrix | None = None,
 ) -> tuple[float, FeatureUnion | None, dict[str, FittedHead]]:
     """Choose the embedding weight (best mean score over the fields at the middle C) and each
     field's C at that weight on out-of-fold predictions, then refit on all rows.
 
     Returns the weight, the TF-IDF union fitted on all texts (None without `make_features`) and
     the fitted heads, whose out-of-fold probabilities come from the folds' own vocabularies.
+    `metadata` (row-aligned with `texts`, `classifier.metadata`) goes after the embedding.
     """
     texts = list(texts)
     weights = tuple(weights) if make_features is not None else (1.0,)
     prepared = {
-        name: prepare(name, data, texts, vectors, make_features, weights, config)
+        name: prepare(name, data, texts, vectors, make_features, weights, config, metadata)
         for name, data in fields.items()
     }
     Cs = sorted(config.Cs)
@@ -182,7 +186,7 @@ def fit_heads(
         "embedding weight %.2f, C %s", weight, ", ".join(f"{n}={C:g}" for n, C in chosen.items())
     )
     text_features = make_features().fit(texts) if make_features is not None else None
-    features = with_embedding(ngrams(text_features, texts), vectors, weight)
+    features = with_embedding(ngrams(text_features, texts), vectors, weight, metadata)
     finals = {
         name: delayed(fit_head)(
             config,
@@ -212,7 +216,9 @@ def fit_heads(
     logger.info(
         "centroid weight %s", ", ".join(f"{n}={h.centroid_weight:g}" for n, h in heads.items())
     )
-    heads.update(_re_estimated(search, heads, fields, texts, vectors, make_features, weight))
+    heads.update(
+        _re_estimated(search, heads, fields, texts, vectors, make_features, weight, metadata)
+    )
     return weight, text_features, heads
 
 
@@ -224,6 +230,7 @@ def _re_estimated(
     vectors: np.ndarray,
     make_features: MakeFeatures | None,
     weight: float,
+    metadata: csr_matrix | None,
 ) -> dict[str, FittedHead]:
     """The heads of small-class fields with their CV figures from more folds
     (`training.fit.estimate`), every field's folds fitted in one parallel batch."""
@@ -247,6 +254,7 @@ def _re_estimated(
             weight,
             heads[name].C,
             config,
+            rows_of(metadata, rows[name]),
         )
         spans[name] = (start, len(tasks))
     rows_fitted = max((len(search.fields[name].y) for name in wanted), default=0)

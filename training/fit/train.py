@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -34,13 +32,13 @@ from classifier.records import Prediction, Ticket
 from classifier.text import prepare_text
 from training.fit.folds import FieldData
 from training.fit.heads import FittedHead, HeadConfig
+from training.fit.metadata import fit_with_metadata
 from training.fit.prototypes import excluded_prototypes
-from training.fit.selection import Progress, fit_heads
+from training.fit.provenance import library_versions, training_fingerprint
+from training.fit.selection import Progress
 from training.fit.thresholds import per_class_thresholds
 
 logger = logging.getLogger(__name__)
-
-_LIBRARIES = ("ticketlens", "scikit-learn", "sentence-transformers", "torch", "numpy", "skops")
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,11 @@ class TrainConfig:
     make_current: bool = True
     column_mapping: ColumnMappingRecord | None = None
     """The export columns read (names only), recorded in the manifest for the next export."""
+    feature_columns: tuple[str, ...] = ()
+    """`Ticket.metadata` keys the heads see as indicator columns (`classifier.metadata`)."""
+    segment: str | None = None
+    """A `Ticket.metadata` key whose values may get heads of their own, kept where
+    cross-validation says so (`training.fit.metadata`)."""
 
 
 @dataclass(frozen=True)
@@ -86,24 +89,6 @@ def top_confusions(fitted: FittedHead) -> dict[str, tuple[str, int]]:
     for (truth, guess), count in wrong.most_common():
         top.setdefault(truth, (guess, count))
     return top
-
-
-def _library_versions() -> dict[str, str]:
-    versions = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def _fingerprint(texts: Sequence[str], tickets: Sequence[Ticket], fields: Sequence[str]) -> str:
-    digest = hashlib.sha256()
-    for text, ticket in zip(texts, tickets, strict=True):
-        labels = "\x1f".join(ticket.labels.get(f, "") for f in fields)
-        digest.update(f"{text}\x1e{labels}\x1d".encode())
-    return digest.hexdigest()
 
 
 def _field_manifest(fitted: FittedHead, config: TrainConfig, unlabeled: int) -> FieldManifest:
@@ -190,15 +175,19 @@ class TicketModel:
             else None
         )
         # Each fold fits its own vocabulary: the CV metrics carry no leak from held-out rows.
-        weight, text_features, fitted_heads = fit_heads(
+        fit = fit_with_metadata(
+            usable_tickets,
             usable_texts,
             vectors,
             {name: FieldData(rows[name], labels[name]) for name in rows},
             make_features,
             config.embedding_weights,
             config.head,
-            progress,
+            feature_columns=config.feature_columns,
+            segment=config.segment,
+            progress=progress,
         )
+        weight, text_features, fitted_heads = fit.weight, fit.text_features, fit.heads
         fields = {
             name: _field_manifest(fitted, config, len(usable_tickets) - len(rows[name])).model_copy(
                 update={
@@ -227,13 +216,14 @@ class TicketModel:
             training_data=TrainingData(
                 source=source,
                 rows=len(tickets),
-                fingerprint=_fingerprint(usable_texts, usable_tickets, config.fields),
+                fingerprint=training_fingerprint(usable_texts, usable_tickets, config.fields),
             ),
             fields=fields,
-            libraries=_library_versions(),
+            libraries=library_versions(),
             max_chars=config.max_chars,
             text_structure=config.text_structure,
             embedding_weight=weight,
+            metadata_features=fit.record,
             column_mapping=config.column_mapping,
         )
         heads = {name: fitted.estimator for name, fitted in fitted_heads.items()}

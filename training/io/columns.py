@@ -38,7 +38,9 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.casefold())
 
 
-def _snake(name: str) -> str:
+def snake_case(name: str) -> str:
+    """How a column named in a list of metadata columns (or `--feature-column`) is keyed in
+    `Ticket.metadata`."""
     return re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_") or name
 
 
@@ -68,7 +70,7 @@ class ColumnMapping(BaseModel):
     @classmethod
     def _metadata_from_list(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
-            return {_snake(str(column)): str(column) for column in value}
+            return {snake_case(str(column)): str(column) for column in value}
         return value
 
     @model_validator(mode="after")
@@ -261,7 +263,7 @@ def _detect(
             )
     named = wanted.metadata or {}
     if isinstance(named, list):
-        named = {_snake(column): column for column in named}
+        named = {snake_case(column): column for column in named}
     metadata = {
         key: finder.require(column, "metadata")
         for key, column in named.items()
