@@ -3,10 +3,13 @@
 Frozen all-MiniLM-L6-v2 + LogisticRegression, TF-IDF word+char + LinearSVC and the default
 pipeline (`--text-structure` on or off), each fitted on
 the train split's texts prepared with and without structure stripping, scored on the test split
-by pooled macro-F1 and the competition's cross-repo F1. Embeddings come from (and go to) the
-cache in bench/out/embeddings.sqlite, so only texts the stripping changed are embedded.
+by pooled macro-F1 and the competition's cross-repo F1. Then the default with the repository as
+metadata: `--segment repo` (per-repository heads where cross-validation keeps them, as the
+competition trains one model per repository) and `--feature-column repo`; and the subject line's
+own embedding (`--subject-block`). Embeddings come from (and go to) the cache in
+bench/out/embeddings.sqlite, so only texts the stripping changed are embedded.
 
-    python bench/text_structure.py
+    python bench/text_structure.py [--only-metadata]
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from classifier.embedders.transformer import SentenceTransformerEmbedder
 from classifier.features import make_text_features
 from classifier.predictor import TicketClassifier
 from classifier.text import prepare_text
+from training.cli.train_summary import metadata_summary
 from training.evaluation.grouped import cross_group_f1
 from training.fit.train import TrainConfig, train
 from training.io.export import read_tickets
@@ -50,22 +54,59 @@ def _split(name: str, structure: bool) -> tuple[list[str], list[str], list[str]]
     return texts, [t.labels["issue_type"] for t in tickets], groups
 
 
-def _default(embedder: CachedEmbedder, structure: bool) -> list[str]:
-    """The default (accurate) pipeline trained with `--text-structure` on or off."""
-    train_tickets, _ = read_tickets(DATA / "train.csv", ["issue_type"])
-    test_tickets, _ = read_tickets(DATA / "test.csv", ["issue_type"])
+def _default(
+    embedder: CachedEmbedder,
+    structure: bool,
+    feature_columns: tuple[str, ...] = (),
+    segment: str | None = None,
+    subject_block: bool = False,
+) -> tuple[list[str], str]:
+    """The default (accurate) pipeline trained with `--text-structure` on or off (and the
+    metadata flags); its test predictions and what its manifest says of the metadata."""
+    repo = {"metadata": ["repo"]}
+    train_tickets, _ = read_tickets(DATA / "train.csv", ["issue_type"], repo)
+    test_tickets, _ = read_tickets(DATA / "test.csv", ["issue_type"], repo)
     config = TrainConfig(
-        fields=("issue_type",), name="s", make_current=False, text_structure=structure
+        fields=("issue_type",),
+        name="s",
+        make_current=False,
+        text_structure=structure,
+        feature_columns=feature_columns,
+        segment=segment,
+        subject_block=subject_block,
     )
     with tempfile.TemporaryDirectory(prefix="ticketlens-structure-") as work:
         result = train(train_tickets, embedder, config, models_dir=Path(work), source="bench")
         model = TicketClassifier(load_bundle(result.bundle_path), embedder)
-        return [p.fields["issue_type"].label or "" for p in model.predict(test_tickets)]
+        predicted = [p.fields["issue_type"].label or "" for p in model.predict(test_tickets)]
+        return predicted, metadata_summary(result.manifest) or ""
+
+
+METADATA_RUNS = {  # method: (feature columns, segment, subject block, structure settings)
+    "ticketlens default, `--segment repo`": ((), "repo", False, (False, True)),
+    "ticketlens default, `--feature-column repo`": (("repo",), None, False, (True,)),
+    "ticketlens default, `--subject-block`": ((), None, True, (True,)),
+}
 
 
 def main() -> None:
     embedder = CachedEmbedder(SentenceTransformerEmbedder(), EmbeddingCache(CACHE))
-    rows = []
+    rows: list[dict[str, object]] = []
+    if "--only-metadata" not in sys.argv:
+        _text_rows(embedder, rows)
+    groups = _split("test", False)[2]
+    truth = _split("test", False)[1]
+    for method, (columns, segment, subject, structures) in METADATA_RUNS.items():
+        for structure in structures:
+            started = time.perf_counter()
+            predicted, said = _default(embedder, structure, columns, segment, subject)
+            fit_s = time.perf_counter() - started
+            _row(rows, structure, method, truth, predicted, groups, [], fit_s, said)
+    print(pd.DataFrame(rows).to_markdown(index=False))
+    print(f"load {os.getloadavg()[0]:.1f}")
+
+
+def _text_rows(embedder: CachedEmbedder, rows: list[dict[str, object]]) -> None:
     for structure in (False, True):
         train_x, train_y, _ = _split("train", structure)
         test_x, test_y, groups = _split("test", structure)
@@ -86,11 +127,9 @@ def main() -> None:
                 rows, structure, method, test_y, list(predicted), groups, train_x + test_x, embed_s
             )
         started = time.perf_counter()
-        predicted = _default(embedder, structure)
+        predicted = _default(embedder, structure)[0]
         fit_s = time.perf_counter() - started
         _row(rows, structure, "ticketlens default (accurate)", test_y, predicted, groups, [], fit_s)
-    print(pd.DataFrame(rows).to_markdown(index=False))
-    print(f"load {os.getloadavg()[0]:.1f}")
 
 
 def _row(
@@ -102,6 +141,7 @@ def _row(
     groups: list[str],
     texts: list[str],
     seconds: float,
+    said: str = "",
 ) -> None:
     score = cross_group_f1(truth, predicted, groups)
     rows.append(
@@ -112,6 +152,7 @@ def _row(
             "cross-repo F1": round(score.mean, 4),
             "mean chars": round(float(np.mean([len(t) for t in texts]))) if texts else "",
             "s (embed from cache, or fit+predict)": round(seconds, 1),
+            "manifest": said,
         }
     )
     print(json.dumps(rows[-1]), flush=True)

@@ -10,6 +10,8 @@ predicts from exactly what it was trained on:
   segment's own intercepts and embedding weights: one head per segment where the label mix or
   the wording differs between them, the shared head where a segment has little data
   (feature augmentation, Daumé III 2007). Tickets of an unseen segment use the shared part only.
+- `--subject-block`: the subject line embedded on its own, so a strong title is not diluted by
+  a long body in the text's one embedding.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 
 from classifier.bundle.manifest import MetadataFeaturesRecord
+from classifier.embedders.base import Embedder
 from classifier.records import Ticket
+from classifier.text import prepare_subject
 
 
 def metadata_value(ticket: Ticket, key: str) -> str | None:
@@ -45,14 +49,18 @@ def metadata_width(record: MetadataFeaturesRecord | None, dimension: int) -> int
         return 0
     columns = sum(len(values) for values in record.columns.values())
     segments = len(record.segment_values) * (1 + dimension) if record.segment else 0
-    return columns + segments
+    return columns + segments + (dimension if record.subject_weight else 0)
 
 
 def metadata_block(
-    tickets: Sequence[Ticket], record: MetadataFeaturesRecord | None, vectors: np.ndarray
+    tickets: Sequence[Ticket],
+    record: MetadataFeaturesRecord | None,
+    vectors: np.ndarray,
+    subject_vectors: np.ndarray | None = None,
 ) -> csr_matrix | None:
-    """The metadata columns for `tickets` (row i: `tickets[i]`, embedded as `vectors[i]`);
-    None when the bundle uses no metadata."""
+    """The metadata columns for `tickets` (row i: `tickets[i]`, its text embedded as
+    `vectors[i]`, its subject as `subject_vectors[i]` where the record has a subject block);
+    None when the bundle uses none."""
     if record is None or metadata_width(record, vectors.shape[1]) == 0:
         return None
     blocks = [
@@ -63,7 +71,21 @@ def metadata_block(
         segments = [metadata_value(t, record.segment) for t in tickets]
         blocks.append(_indicators(segments, record.segment_values))
         blocks.append(_segment_copies(segments, record.segment_values, vectors))
+    if record.subject_weight:
+        if subject_vectors is None:
+            raise ValueError("this bundle's heads read the subject's own embedding")
+        blocks.append(csr_matrix(subject_vectors * np.float32(record.subject_weight)))
     return hstack(blocks, format="csr", dtype=np.float32)
+
+
+def encode_subjects(embedder: Embedder, tickets: Sequence[Ticket]) -> np.ndarray:
+    """Each ticket's subject line embedded (`prepare_subject`); zeros where it has none."""
+    subjects = [prepare_subject(t) for t in tickets]
+    filled = [i for i, subject in enumerate(subjects) if subject]
+    vectors = np.zeros((len(tickets), embedder.info.dimension), dtype=np.float32)
+    if filled:
+        vectors[filled] = embedder.encode([subjects[i] for i in filled])
+    return vectors
 
 
 def _positions(cells: Sequence[str | None], values: Sequence[str]) -> np.ndarray:

@@ -18,7 +18,7 @@ from classifier.embedders.cache import CachedEmbedder, EmbeddingCache
 from classifier.embedders.static import StaticEmbedder
 from classifier.errors import BundleError
 from classifier.features import combine
-from classifier.metadata import metadata_block
+from classifier.metadata import encode_subjects, metadata_block
 from classifier.records import Prediction, Ticket
 from classifier.scores import LOW_CONFIDENCE, UNKNOWN_CLASS, BatchScores, FieldScores
 from classifier.text import prepare_text
@@ -205,9 +205,14 @@ class TicketClassifier:
             return texts, filled, None, None
         filled_texts = [texts[i] for i in filled]
         vectors = self.embedder.encode(filled_texts)
-        metadata = metadata_block(
-            [tickets[i] for i in filled], self.manifest.metadata_features, vectors
+        record = self.manifest.metadata_features
+        filled_tickets = [tickets[i] for i in filled]
+        subjects = (
+            encode_subjects(self.embedder, filled_tickets)
+            if record is not None and record.subject_weight
+            else None
         )
+        metadata = metadata_block(filled_tickets, record, vectors, subjects)
         features = combine(
             self.bundle.text_features,
             filled_texts,

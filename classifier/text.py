@@ -110,6 +110,11 @@ def clean_body(body: str, structure: bool = False) -> str:
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
+def prepare_subject(ticket: Ticket) -> str:
+    """The subject line alone, as `prepare_text` puts it first (the subject block's text)."""
+    return collapse_whitespace(strip_html(ticket.subject)).strip()
+
+
 def prepare_text(ticket: Ticket, max_chars: int = 4000, structure: bool = False) -> PreparedText:
     """Join subject and cleaned body into the text to embed.
 
@@ -118,7 +123,7 @@ def prepare_text(ticket: Ticket, max_chars: int = 4000, structure: bool = False)
     (off unless a bundle's manifest records `text_structure`) also strips code, traces, logs and
     templates from the body.
     """
-    subject = collapse_whitespace(strip_html(ticket.subject)).strip()
+    subject = prepare_subject(ticket)
     body = clean_body(ticket.body, structure)
     if subject and body.startswith(subject):
         body = body[len(subject) :].lstrip()

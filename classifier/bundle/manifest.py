@@ -104,7 +104,8 @@ class TextFeaturesRecord(_Strict):
 
 
 class MetadataFeaturesRecord(_Strict):
-    """What the heads see of a ticket's metadata beside its text (`classifier.metadata`)."""
+    """What the heads see beside the text's columns: metadata, segments, the subject line on
+    its own (`classifier.metadata`)."""
 
     columns: dict[str, list[str]] = Field(default_factory=dict)
     """`--feature-column`: metadata key → the values seen in training, one column each."""
@@ -116,6 +117,11 @@ class MetadataFeaturesRecord(_Strict):
     """`--segment`'s key, whichever head cross-validation kept."""
     segment_choice: dict[str, float] = Field(default_factory=dict)
     """`--segment`: mean out-of-fold macro-F1 over the fields, `shared` and `per_segment`."""
+    subject_weight: float = 0.0
+    """`--subject-block`: the subject line's own embedding, at this weight, after the other
+    columns; 0: the subject is read only as the start of the text."""
+    subject_choice: dict[str, float] = Field(default_factory=dict)
+    """`--subject-block`: mean out-of-fold macro-F1 over the fields, `without` and `with`."""
 
 
 class SimilarIndexRecord(_Strict):

@@ -26,9 +26,9 @@ from training.cli.cv_tables import cv_tables
 from training.cli.mapping import DateFormatOption, EncodingOption
 from training.cli.options import (
     NO_COLUMN_FLAGS,
-    NO_METADATA_COLUMNS,
+    NO_EXTRA_FEATURES,
     ExportColumns,
-    MetadataColumns,
+    ExtraFeatures,
     option_groups,
 )
 from training.cli.scale_out import (
@@ -153,7 +153,7 @@ def train_command(
         ),
     ] = False,
     column_flags: ExportColumns = NO_COLUMN_FLAGS,
-    metadata_columns: MetadataColumns = NO_METADATA_COLUMNS,
+    extra_features: ExtraFeatures = NO_EXTRA_FEATURES,
     date_format: DateFormatOption = None,
     encoding: EncodingOption = None,
     allow_small: Annotated[
@@ -190,8 +190,8 @@ def train_command(
     from training.io.taxonomy import check_labels, load_taxonomy, raise_for_unknown
 
     fields, label_columns = label_fields(label or [])
-    overrides = metadata_columns.overrides(column_flags.overrides())
-    feature_columns, segment = metadata_columns.keys()
+    overrides = extra_features.overrides(column_flags.overrides())
+    feature_columns, segment = extra_features.keys()
     if date_format is not None:
         overrides["date_format"] = date_format
     if label_columns:
@@ -255,6 +255,7 @@ def train_command(
         text_structure=text_structure,
         feature_columns=feature_columns,
         segment=segment,
+        subject_block=extra_features.subject_block,
     )
     started = time.perf_counter()
     from training.cli.train_progress import fit_progress  # rich.progress: not for --help

@@ -99,4 +99,11 @@ def metadata_summary(manifest: Manifest) -> str | None:
             f"segment '{record.segment_tried}': {kept} (cross-validated macro-F1 "
             f"{choice['per_segment']:.3f} per segment, {choice['shared']:.3f} shared)"
         )
+    if record.subject_choice:
+        choice = record.subject_choice
+        kept = "kept" if record.subject_weight else "not kept"
+        parts.append(
+            f"subject block {kept} (cross-validated macro-F1 {choice['with']:.3f} with, "
+            f"{choice['without']:.3f} without)"
+        )
     return "; ".join(parts) or None

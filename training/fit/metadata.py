@@ -2,7 +2,8 @@
 
 With `--segment KEY` the heads are fitted twice, with the shared columns only and with each
 segment's own block (`classifier.metadata`), and the one with the better mean out-of-fold
-macro-F1 over the fields is kept; the manifest records both figures. A segment value needs
+macro-F1 over the fields is kept; the manifest records both figures. `--subject-block` is
+decided the same way, after the segments. A segment value needs
 `MIN_SEGMENT_ROWS` tickets for a block of its own; rarer ones use the shared weights.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.metrics import f1_score
@@ -92,36 +93,54 @@ def fit_with_metadata(
     *,
     feature_columns: Sequence[str] = (),
     segment: str | None = None,
+    subject_vectors: np.ndarray | None = None,
     progress: Progress | None = None,
 ) -> MetadataFit:
-    """`fit_heads` over `tickets` (row-aligned with `texts` and `vectors`) with each candidate
-    metadata record; the best by mean out-of-fold macro-F1 is returned."""
-    fits: list[MetadataFit] = []
-    scores: list[float] = []
-    for record in candidates(tickets, feature_columns, segment):
-        block = metadata_block(tickets, record, vectors)
+    """`fit_heads` over `tickets` (row-aligned with `texts` and `vectors`) with the shared
+    metadata columns, then, where asked, with segment blocks and with the subject block
+    (`subject_vectors`: the subjects' embeddings), each kept only where it raises the mean
+    out-of-fold macro-F1 over the fields."""
+
+    def fit(record: MetadataFeaturesRecord | None) -> tuple[MetadataFit, float]:
+        block = metadata_block(tickets, record, vectors, subject_vectors)
         weight, union, heads = fit_heads(
             texts, vectors, fields, make_features, weights, config, progress, block
         )
-        fits.append(MetadataFit(weight, union, heads, record))
-        scores.append(mean_cv_macro_f1(heads))
-    if len(fits) == 1:
-        return fits[0]
-    best = int(np.argmax(scores))
+        return MetadataFit(weight, union, heads, record), mean_cv_macro_f1(heads)
+
+    shared, *per_segment = candidates(tickets, feature_columns, segment)
+    best, score = fit(shared)
+    if per_segment:
+        tried, tried_score = fit(per_segment[0])
+        choice = {"shared": score, "per_segment": tried_score}
+        _say("segment", segment, choice)
+        kept = tried.record if tried_score > score else shared
+        if tried_score > score:
+            best, score = tried, tried_score
+        best = replace(best, record=_updated(kept, segment_tried=segment, segment_choice=choice))
+    if subject_vectors is not None:
+        tried, tried_score = fit(_updated(best.record, subject_weight=1.0))
+        choice = {"without": score, "with": tried_score}
+        _say("subject block", "", choice)
+        if tried_score > score:
+            best = tried
+        best = replace(best, record=_updated(best.record, subject_choice=choice))
+    return best
+
+
+def _updated(record: MetadataFeaturesRecord | None, **changes: object) -> MetadataFeaturesRecord:
+    return (record or MetadataFeaturesRecord()).model_copy(update=changes)
+
+
+def _say(what: str, key: str | None, choice: dict[str, float]) -> None:
+    (first, a), (second, b) = choice.items()
     logger.info(
-        "segment '%s': out-of-fold macro-F1 %.4f shared, %.4f per segment: %s kept",
-        segment,
-        scores[0],
-        scores[1],
-        "per segment" if best else "shared",
+        "%s %s: out-of-fold macro-F1 %.4f %s, %.4f %s: %s kept",
+        what,
+        key or "",
+        a,
+        first,
+        b,
+        second,
+        second if b > a else first,
     )
-    assert segment is not None
-    chosen = fits[best].record or MetadataFeaturesRecord()
-    kept = chosen if best else chosen.model_copy(update={"segment": None, "segment_values": []})
-    record = kept.model_copy(
-        update={
-            "segment_tried": segment,
-            "segment_choice": {"shared": scores[0], "per_segment": scores[1]},
-        }
-    )
-    return MetadataFit(fits[best].weight, fits[best].text_features, fits[best].heads, record)

@@ -27,6 +27,7 @@ from classifier.bundle.store import Bundle, text_hash
 from classifier.embedders.base import Embedder
 from classifier.embedders.static import StaticEmbedder
 from classifier.features import make_text_features
+from classifier.metadata import encode_subjects
 from classifier.predictor import TicketClassifier
 from classifier.records import Prediction, Ticket
 from classifier.text import prepare_text
@@ -68,6 +69,9 @@ class TrainConfig:
     segment: str | None = None
     """A `Ticket.metadata` key whose values may get heads of their own, kept where
     cross-validation says so (`training.fit.metadata`)."""
+    subject_block: bool = False
+    """Try the subject line's own embedding beside the text's; kept where cross-validation
+    says so."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,9 @@ class TicketModel:
             config.head,
             feature_columns=config.feature_columns,
             segment=config.segment,
+            subject_vectors=(
+                encode_subjects(embedder, usable_tickets) if config.subject_block else None
+            ),
             progress=progress,
         )
         weight, text_features, fitted_heads = fit.weight, fit.text_features, fit.heads

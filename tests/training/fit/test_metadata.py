@@ -143,3 +143,34 @@ def test_a_metadata_column_no_ticket_fills_is_an_error() -> None:
         candidates(tickets, ["channel"], None)
     with pytest.raises(MetadataError, match="segment column 'channel'"):
         candidates(tickets, [], "channel")
+
+
+def _subject_tickets(count: int, seed: int) -> list[Ticket]:
+    """The subject's two words tell the label; a 60-word body of noise follows."""
+    rng = random.Random(seed)
+    noise = [f"w{i}" for i in range(300)]
+    tickets = []
+    for i in range(count):
+        crashy = rng.random() < 0.5
+        tickets.append(
+            Ticket(
+                id=f"S{seed}-{i}",
+                subject=" ".join(rng.sample(_WORDS if crashy else _OTHER, 2)),
+                body=" ".join(rng.sample(noise, 60)),
+                labels={"type": "bug" if crashy else "feature"},
+            )
+        )
+    return tickets
+
+
+def test_the_subject_block_is_kept_where_a_long_body_drowns_the_subject(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    config = TrainConfig(fields=("type",), subject_block=True, text_features=False)
+    model = TicketModel(embedder, config).fit(_subject_tickets(160, 5))
+    record = model.classifier_.manifest.metadata_features
+    assert record is not None and record.subject_weight == 1.0
+    assert record.subject_choice["with"] > record.subject_choice["without"]
+    loaded = TicketClassifier(load_bundle(model.save(tmp_path)), embedder)
+    assert _accuracy(loaded, _subject_tickets(60, 6)) > 0.95
+    no_subject = Ticket(id="x", body="w1 w2 w3")
+    assert loaded.predict([no_subject])[0].fields["type"].label in {"bug", "feature"}
