@@ -15,7 +15,9 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from classifier.bundle.manifest import Manifest
@@ -24,6 +26,7 @@ from classifier.embedders.base import Embedder
 from classifier.errors import BundleError
 from classifier.predictor import EmbedderFactory, TicketClassifier
 from classifier.records import Prediction, Ticket
+from classifier.scores import BatchScores
 
 CASCADE_FILE = "cascade.json"
 CASCADE_FORMAT_VERSION = 1
@@ -105,6 +108,31 @@ class CascadeClassifier:
         """One prediction per ticket, in order: the fast model's where it is sure, else the
         accurate model's."""
         return self.predict_routed(tickets)[0]
+
+    def predict_columns(self, tickets: Sequence[Ticket]) -> dict[str, list[Any]]:
+        """The columns `ticketlens label` adds, as `Prediction.to_columns` of each `predict`
+        answer, built in bulk (`TicketClassifier.predict_columns`): the fast model's columns,
+        the routed tickets' rows replaced by the accurate model's."""
+        scores = self.fast.scores(tickets)
+        columns = scores.columns()
+        routed = self.unsure_rows(scores)
+        if routed:
+            accurate = self.accurate.predict_columns([tickets[i] for i in routed])
+            for name, values in accurate.items():
+                column = columns[name]
+                for index, value in zip(routed, values, strict=True):
+                    column[index] = value
+        columns["model_version"] = [self.version] * len(tickets)
+        return columns
+
+    def unsure_rows(self, scores: BatchScores) -> list[int]:
+        """`unsure` from a batch's arrays: the tickets with text where a field's best fast
+        confidence is under the threshold."""
+        unsure = np.zeros(len(scores.filled), dtype=bool)
+        for field in scores.fields.values():
+            if len(field.confidence):
+                unsure |= field.confidence[:, 0] < self.threshold
+        return [scores.filled[row] for row in np.flatnonzero(unsure).tolist()]
 
     def predict_routed(self, tickets: Sequence[Ticket]) -> tuple[list[Prediction], list[int]]:
         """`predict`, and the indices of the tickets the accurate model answered (the server

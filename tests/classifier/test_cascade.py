@@ -54,6 +54,25 @@ def test_only_unsure_tickets_reach_the_accurate_model(bundles: tuple[Path, Path]
     assert {a.model_version for a in answers} == {cascade.version}
 
 
+def test_cascade_columns_in_bulk_equal_each_answer_flattened(bundles: tuple[Path, Path]) -> None:
+    fast = TicketClassifier(load_bundle(bundles[0]), HashingEmbedder())
+    recorder = RecordingEmbedder()
+    accurate = TicketClassifier(load_bundle(bundles[1]), recorder)
+    vague = [Ticket(id=f"v{i}", subject="zzq", body=f"qwx {i} plo") for i in range(4)]
+    tickets = make_tickets(5, seed=7) + vague + [Ticket(id="empty", body="")]
+    confidences = sorted(p.fields["category"].confidence for p in fast.predict(tickets[:-1]))
+    cascade = CascadeClassifier(fast, accurate, threshold=confidences[4])
+
+    columns = cascade.predict_columns(tickets)
+    sent = list(recorder.seen)
+    answers = cascade.predict(tickets)
+
+    assert len(sent) == 4 and recorder.seen == sent + sent  # both ways route the same four
+    expected = [a.to_columns() for a in answers]
+    rows = zip(*columns.values(), strict=True)
+    assert [dict(zip(columns, row, strict=True)) for row in rows] == expected
+
+
 def test_a_saved_cascade_loads_verified_and_refuses_a_swapped_bundle(
     bundles: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -1,9 +1,8 @@
 """What the local and the Ray labeling engines share: a job's identity and the per-chunk body.
 
 A chunk of an export becomes tickets (`tickets_from_frame`), the tickets prediction columns,
-joined onto the chunk's own columns. A `TicketClassifier` gives the columns in bulk
-(`predict_columns`); a cascade answers with one `Prediction` per ticket, flattened by
-`Prediction.to_columns`. Either way the values are the same. Both engines
+joined onto the chunk's own columns. A `TicketClassifier` and a cascade give the columns in bulk
+(`predict_columns`), the same values `Prediction.to_columns` gives each ticket. Both engines
 check ticket ids with `training.io.id_guard.DuplicateIdGuard`, the check reading an export uses.
 """
 
@@ -21,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from classifier.embedders.static import is_static
 from classifier.loading import Model
 from classifier.predictor import TicketClassifier
-from classifier.records import Prediction, Ticket
+from classifier.records import Ticket
 from training.io.columns import ColumnMapping
 from training.io.shards import InputFile
 from training.io.tickets import tickets_from_frame
@@ -88,14 +87,7 @@ def limit_prediction_threads(classifier: Model) -> None:
 
 def prediction_frame(classifier: Model, tickets: Sequence[Ticket], index: pd.Index) -> pd.DataFrame:
     """The prediction columns of a chunk's tickets, indexed like the chunk."""
-    if isinstance(classifier, TicketClassifier):
-        return pd.DataFrame(classifier.predict_columns(tickets), index=index)
-    return records_frame(classifier.predict(tickets), index)
-
-
-def records_frame(predictions: Sequence[Prediction], index: pd.Index) -> pd.DataFrame:
-    """The prediction columns flattened ticket by ticket (`Prediction.to_columns`)."""
-    return pd.DataFrame([p.to_columns() for p in predictions], index=index)
+    return pd.DataFrame(classifier.predict_columns(tickets), index=index)
 
 
 def with_predictions(frame: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:

@@ -11,12 +11,16 @@ import pytest
 from classifier.bundle.store import Bundle
 from classifier.loading import Model
 from classifier.predictor import TicketClassifier
-from classifier.records import Ticket
+from classifier.records import Prediction, Ticket
 from tests.conftest import make_tickets, tickets_frame
 from tests.fakes import HashingEmbedder
 from training.labeling import local
-from training.labeling.core import records_frame
 from training.labeling.local import label_export
+
+
+def records_frame(predictions: Sequence[Prediction], index: pd.Index) -> pd.DataFrame:
+    """The prediction columns flattened ticket by ticket (`Prediction.to_columns`)."""
+    return pd.DataFrame([p.to_columns() for p in predictions], index=index)
 
 
 class _PerTicket:
