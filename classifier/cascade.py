@@ -90,7 +90,7 @@ class CascadeClassifier:
 
     @property
     def version(self) -> str:
-        return f"cascade:{self.fast.version}+{self.accurate.version}"
+        return cascade_version(self.fast.version, self.accurate.version)
 
     @property
     def fields(self) -> list[str]:
@@ -164,6 +164,11 @@ class CascadeClassifier:
             for b in bundles
         )
         return cls(fast, accurate, record.threshold, record)
+
+
+def cascade_version(fast_version: str, accurate_version: str) -> str:
+    """The `model_version` a cascade's answers carry."""
+    return f"cascade:{fast_version}+{accurate_version}"
 
 
 def read_cascade(path: Path) -> tuple[CascadeRecord, tuple[Bundle, Bundle]]:

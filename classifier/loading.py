@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from classifier.bundle.store import Bundle, load_bundle
-from classifier.cascade import CascadeClassifier, is_cascade, read_cascade
+from classifier.cascade import CascadeClassifier, cascade_version, is_cascade, read_cascade
 from classifier.predictor import EmbedderFactory, TicketClassifier
 
 Model = TicketClassifier | CascadeClassifier
@@ -39,4 +39,13 @@ def model_bundles(path: Path) -> list[Bundle]:
     return [load_bundle(path)]
 
 
-__all__ = ["Model", "load_model", "model_bundles"]
+def model_version(path: Path) -> str:
+    """The `version` the model saved at `path` answers with, every bundle in it verified,
+    without setting up an embedding model."""
+    if is_cascade(path):
+        record = read_cascade(path)[0]
+        return cascade_version(record.fast_version, record.accurate_version)
+    return load_bundle(path).version
+
+
+__all__ = ["Model", "load_model", "model_bundles", "model_version"]

@@ -20,7 +20,6 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from classifier.errors import TicketlensError
 from training.cli.common import (
     BackendName,
     BackendOption,
@@ -131,10 +130,6 @@ def label_command(
     )
     overrides = export_overrides(export, bundle_record(model), given)  # train's mapping first
     if use_ray(engine):
-        if (model / "cascade.json").is_file():
-            raise TicketlensError(
-                f"{model} is a cascade; --engine ray labels with one bundle, use --engine local"
-            )
         label_on_ray(
             export,
             output,

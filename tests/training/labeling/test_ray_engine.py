@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 from classifier.bundle.store import load_bundle
+from classifier.cascade import CascadeRecord, save_cascade
 from classifier.errors import ExportFormatError, TicketlensError
+from classifier.loading import load_model
 from classifier.predictor import TicketClassifier
 from tests import ROOT
 from tests.fakes import HashingEmbedder, RecordingFactory, hashing_embedder_for
@@ -99,6 +101,31 @@ def test_ray_labels_the_sample_export_exactly_like_the_local_engine(setup: Setup
     again = _label(setup, redo)
     assert again.shards_resumed == 4  # type: ignore[attr-defined]
     pd.testing.assert_frame_equal(_read_shards(redo), setup.local)
+
+
+def test_ray_labels_with_a_cascade_exactly_like_the_local_engine(setup: Setup) -> None:
+    tickets, _ = read_tickets(SAMPLE)
+    config = TrainConfig(name="ray-fast", text_features=False, make_current=False)
+    fast = train(tickets[300:400], HashingEmbedder(), config, models_dir=setup.root, source="s")
+    accurate = load_bundle(setup.bundle_path)
+    record = CascadeRecord(
+        threshold=0.6, fast_version="ray-fast", accurate_version=accurate.version
+    )
+    folder = save_cascade(setup.root / "cascade", fast.bundle_path, setup.bundle_path, record)
+    local = setup.root / "cascade-local.parquet"
+    model = load_model(folder, embedder_factory=hashing_embedder_for)
+    label_export(SAMPLE, local, model, chunk_rows=SHARD_ROWS)
+    output = setup.root / "ray-cascade"
+    label_export_ray(
+        str(SAMPLE),
+        str(output),
+        folder,
+        options=RayOptions(shard_rows=SHARD_ROWS, actors=2),
+        embedder_factory=hashing_embedder_for,
+    )
+    expected = pd.read_parquet(local)
+    assert set(expected["model_version"]) == {"cascade:ray-fast+ray-unit"}
+    pd.testing.assert_frame_equal(_read_shards(output), expected)
 
 
 def test_a_worker_killed_mid_job_loses_and_duplicates_no_row(setup: Setup) -> None:

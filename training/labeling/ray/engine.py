@@ -1,8 +1,9 @@
-"""Label a large export on a Ray cluster: Ray Data runs a pool of actors, one bundle each.
+"""Label a large export on a Ray cluster: Ray Data runs a pool of actors, one model each.
 
 The export is cut into deterministic shards (`training.io.shards`); each pending shard is one row
 of a Ray dataset, and `map_batches` hands it to an actor that reads the shard's rows, predicts
-them with the same `TicketClassifier` the local engine uses, and writes one Parquet file per shard
+them with the same model the local engine uses (a bundle, or a cascade: `load_model`), and
+writes one Parquet file per shard
 (temporary name, then a move). The driver records every finished shard in `manifest.json`, so a
 rerun after a failure skips them; an actor that dies is restarted by Ray and its shard retried,
 and since a shard's file has a fixed name a retry replaces it: no row is lost or written twice.
@@ -26,10 +27,12 @@ import pyarrow.fs as pafs
 import ray
 import ray.data
 
-from classifier.bundle.store import Bundle, load_bundle
+from classifier.bundle.store import Bundle
 from classifier.embedders.base import Embedder
 from classifier.errors import ExportFormatError, TicketlensError
-from classifier.predictor import TicketClassifier, bundle_embedder
+from classifier.loading import load_model
+from classifier.loading import model_version as model_version_of
+from classifier.predictor import bundle_embedder
 from training.io.columns import detect_mapping
 from training.io.readers import count_rows, read_chunk, read_columns
 from training.io.shards import (
@@ -86,7 +89,7 @@ class _ShardLabeler:
         for name, data in bundle_files.items():
             (bundle_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (bundle_dir / name).write_bytes(data)
-        self._classifier = TicketClassifier.load(bundle_dir, embedder_factory=factory)
+        self._classifier = load_model(bundle_dir, embedder_factory=factory)
         if "torch" in sys.modules:  # one actor per `cpus`: torch must not use every core
             sys.modules["torch"].set_num_threads(max(1, int(cpus)))
         limit_prediction_threads(self._classifier)
@@ -153,7 +156,8 @@ def _describe_inputs(inputs: list[InputFile]) -> list[tuple[list[str], int]]:
 
 
 def _bundle_files(bundle_path: Path) -> dict[str, bytes]:
-    """A bundle's files, shipped to every actor (no shared storage needed for the model)."""
+    """A bundle's (or a cascade's) files, shipped to every actor (no shared storage needed for
+    the model)."""
     folder = bundle_path.resolve()
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -174,7 +178,7 @@ def label_export_ray(
     Rerunning the same job resumes it; an `output` holding another job's shards is refused.
     """
     inputs = resolve_inputs(source)
-    model_version = load_bundle(bundle_path).version  # verified here, and again in every actor
+    model_version = model_version_of(bundle_path)  # verified here, and again in every actor
     bundle_files = _bundle_files(bundle_path)
     overrides = dict(mapping_overrides or {})
     connect(options.address)
