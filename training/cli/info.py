@@ -54,6 +54,10 @@ def _bundle_info(manifest: Manifest) -> None:
     console.print(
         f"trained on {manifest.training_data.rows} rows of {manifest.training_data.source}"
     )
+    from training.cli.train_summary import metadata_summary
+
+    if (line := metadata_summary(manifest)) is not None:
+        console.print(escape(line))
     for table in cv_tables(manifest):
         console.print(table)
 

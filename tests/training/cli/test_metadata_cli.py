@@ -48,6 +48,9 @@ def test_segment_heads_through_train_and_label(tmp_path: Path) -> None:
     assert manifest["metadata_features"]["segment"] == "repository"
     assert manifest["column_mapping"]["metadata"]["repository"] == "Repository"
 
+    code, out, _ = run("info", models / "seg")
+    assert code == 0 and "one head per segment kept" in " ".join(out.split())
+
     fresh = _export(tmp_path / "next.csv", 80, 1)
     labeled = tmp_path / "labeled.csv"
     code, _, err = run("label", fresh, "--model", models / "current", "-o", labeled)
