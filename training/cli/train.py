@@ -197,6 +197,11 @@ def train_command(
     if label_columns:
         overrides["labels"] = {**overrides.get("labels", {}), **label_columns}
     if zero_shot or labeled:
+        if extra_features != NO_EXTRA_FEATURES:
+            raise TicketlensError(
+                "--feature-column, --segment and --subject-block need labeled training; "
+                "drop them with --zero-shot or --labeled"
+            )
         return cold_start_train(
             export,
             taxonomy_path=taxonomy,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests import ROOT
 from tests.fakes import HashingEmbedder
 from tests.training.cli.test_cli import assert_one_line_error, run
 from tests.training.fit.test_metadata import _repo_tickets
@@ -66,3 +67,12 @@ def test_a_feature_column_the_export_lacks_is_a_one_line_error(tmp_path: Path) -
         "--models-dir", tmp_path / "m",
     )  # fmt: skip
     assert_one_line_error(code, err, "channel")
+
+
+def test_metadata_flags_with_zero_shot_are_a_one_line_error(tmp_path: Path) -> None:
+    export = _export(tmp_path / "train.csv", 60, 0)
+    code, _, err = run(
+        "train", export, "--zero-shot", "--taxonomy", ROOT / "data" / "taxonomy.yaml",
+        "--segment", "repo", "--models-dir", tmp_path / "m",
+    )  # fmt: skip
+    assert_one_line_error(code, err, "--segment", "--zero-shot")
