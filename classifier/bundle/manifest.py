@@ -123,6 +123,11 @@ class MetadataFeaturesRecord(_Strict):
     subject_choice: dict[str, float] = Field(default_factory=dict)
     """`--subject-block`: mean out-of-fold macro-F1 over the fields, `without` and `with`."""
 
+    def read_keys(self) -> list[str]:
+        """The `Ticket.metadata` keys the heads read (a ticket lacking one is answered as if
+        its value were never seen)."""
+        return [*self.columns, *([self.segment] if self.segment else [])]
+
 
 class SimilarIndexRecord(_Strict):
     """Opt-in: the training tickets' vectors and ids (never their text), for similar tickets."""

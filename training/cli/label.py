@@ -35,6 +35,7 @@ from training.cli.mapping import (
     bundle_record,
     export_overrides,
     given_overrides,
+    require_head_columns,
 )
 from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
 from training.cli.scale_out import (
@@ -129,6 +130,7 @@ def label_command(
         date_format=date_format,
     )
     overrides = export_overrides(export, bundle_record(model), given)  # train's mapping first
+    require_head_columns(export, model, overrides)
     if use_ray(engine):
         label_on_ray(
             export,

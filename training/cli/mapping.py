@@ -87,3 +87,37 @@ def export_overrides(
         return given
     columns = read_columns(export) if Path(str(export)).is_file() else None
     return recorded_overrides(record, columns, given)
+
+
+def require_head_columns(export: Path | str, model: Path, overrides: dict[str, Any]) -> None:
+    """Refuse an export that lacks a column the model's heads read beside the text
+    (`train --feature-column / --segment`): without it every ticket would be answered as if from
+    an unknown segment, silently."""
+    from classifier.errors import ExportFormatError
+    from training.cli.common import load_bundle
+    from training.io.columns import snake_case
+    from training.io.readers import read_columns
+
+    folder = model / "accurate" if (model / "cascade.json").is_file() else model
+    if not (folder / "manifest.json").is_file() or not Path(str(export)).is_file():
+        return
+    manifest = load_bundle(folder).manifest
+    record = manifest.metadata_features
+    if record is None or not record.read_keys():
+        return
+    named = overrides.get("metadata") or {}
+    if isinstance(named, list):
+        named = {snake_case(column): column for column in named}
+    recorded = manifest.column_mapping.metadata if manifest.column_mapping else {}
+    named = {**recorded, **named}
+    present = {column.casefold() for column in read_columns(export)}
+    for key in record.read_keys():
+        column = named.get(key) or key
+        if column.casefold() not in present:
+            raise ExportFormatError(
+                f"the model reads column '{column}' beside the text (trained with "
+                f"--feature-column or --segment) and this export has no such column; add it, or "
+                f"name the export's column in a --columns file (metadata: {{{key}: COLUMN}})",
+                file=str(export),
+                field=key,
+            )

@@ -59,6 +59,10 @@ def test_segment_heads_through_train_and_label(tmp_path: Path) -> None:
     frame = pd.read_csv(labeled)
     assert (frame["predicted_type"] == frame["type"]).mean() > 0.95
 
+    pd.read_csv(fresh).drop(columns=["Repository"]).to_csv(tmp_path / "bare.csv", index=False)
+    code, _, err = run("label", tmp_path / "bare.csv", "--model", models / "current", "-o", labeled)
+    assert_one_line_error(code, err, "bare.csv", "'Repository'", "--columns")
+
 
 def test_a_feature_column_the_export_lacks_is_a_one_line_error(tmp_path: Path) -> None:
     export = _export(tmp_path / "train.csv", 60, 0)
