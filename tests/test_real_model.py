@@ -202,15 +202,18 @@ def test_ray_engine_labels_exactly_like_the_local_engine(workspace: Workspace) -
 
 
 FIXTURE = ROOT / "tests" / "fixtures" / "real_model_predictions.jsonl"
+CONFIDENCE_TOLERANCE = 1e-5
 
 
 def test_predictions_equal_the_committed_fixture(workspace: Workspace) -> None:
     """The fixture holds what the real model predicts with this recipe: `train` on the sample's
     first 400 rows with the taxonomy, then the next 120 tickets. Labels, review flags and top-3
-    must be identical, confidences within 1e-6. It was first written by the code before the
-    restructure (commit 6726543) and held through it; tests/fixtures/make_real_model_predictions.py
-    rewrites it when predictions change on purpose (the long-tail heads: balanced class weights,
-    then the nearest-centroid blend)."""
+    must be identical, confidences within 1e-5: the transformer's float32 kernels differ in the
+    last digits between CPUs (1.3e-6 at most on an AMD EPYC against the machine that wrote the
+    fixture), while any change to the model moves them by far more. It was first written by the
+    code before the restructure (commit 6726543) and held through it;
+    tests/fixtures/make_real_model_predictions.py rewrites it when predictions change on purpose
+    (the long-tail heads: balanced class weights, then the nearest-centroid blend)."""
     from classifier.predictor import TicketClassifier
     from training.io.export import read_tickets
 
@@ -224,8 +227,8 @@ def test_predictions_equal_the_committed_fixture(workspace: Workspace) -> None:
         for name, field in prediction.fields.items():
             want = row[name]
             assert (field.label, field.needs_review) == (want["label"], want["needs_review"])
-            assert field.confidence == pytest.approx(want["confidence"], abs=1e-6)
+            assert field.confidence == pytest.approx(want["confidence"], abs=CONFIDENCE_TOLERANCE)
             assert [s.label for s in field.top] == [label for label, _ in want["top"]]
             assert [s.confidence for s in field.top] == pytest.approx(
-                [score for _, score in want["top"]], abs=1e-6
+                [score for _, score in want["top"]], abs=CONFIDENCE_TOLERANCE
             )

@@ -78,7 +78,9 @@ def test_label_sends_only_unsure_tickets_to_the_accurate_bundle(
     assert labeled["model_version"].str.startswith("cascade:").all()
 
 
-def test_label_on_ray_refuses_a_cascade_in_one_line(tmp_path: Path) -> None:
+def test_label_on_ray_with_a_broken_cascade_folder_is_one_line(tmp_path: Path) -> None:
+    """`--engine ray` takes a cascade folder (tests/training/labeling/test_ray_engine.py); a
+    broken one is refused before Ray starts, naming the file and field."""
     folder = tmp_path / "cascade"
     folder.mkdir()
     (folder / "cascade.json").write_text("{}")
@@ -87,4 +89,5 @@ def test_label_on_ray_refuses_a_cascade_in_one_line(tmp_path: Path) -> None:
     args = ["label", str(export), "-o", str(tmp_path / "out"), "--model", str(folder)]
     result = CliRunner().invoke(cli.app, [*args, "--engine", "ray"])
     assert result.exit_code == 2
-    assert "use --engine local" in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cascade.json" in lines[0] and "threshold" in lines[0]
