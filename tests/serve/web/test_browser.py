@@ -67,7 +67,10 @@ def test_sign_in_see_the_spike_and_label_three_tickets_by_keyboard(
         browser.get(f"{base}/pulse")
         browser.find_element(By.ID, "username").send_keys("ana")
         browser.find_element(By.ID, "password").send_keys("agent-pw", Keys.ENTER)
-        chart = browser.find_element(By.ID, "pulse-chart")
+        # The sign-in form posts and redirects to the pulse: wait for that page, not the form's.
+        chart = WebDriverWait(browser, 10, ignored_exceptions=[WebDriverException]).until(
+            lambda b: b.find_element(By.ID, "pulse-chart")
+        )
         assert chart.find_elements(By.CSS_SELECTOR, "rect")
         assert len(chart.find_elements(By.CLASS_NAME, "spike-marker")) == 1
         assert "cross-account spike: billing" in browser.find_element(By.ID, "spikes").text
