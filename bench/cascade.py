@@ -109,7 +109,7 @@ def accuracy_rows(
         result.fast.classifier_, result.accurate.classifier_, result.choice.threshold
     )
     routed = np.zeros(len(test), dtype=bool)
-    routed[cascade.unsure(fast)] = True
+    routed[cascade.unsure(cascade.fast.scores(test))] = True
     rows = []
     for field in CASES[dataset]:
         truth = [t.labels[field] for t in test]
@@ -169,7 +169,7 @@ def speed_row(
     load_before = os.getloadavg()[0]
     accurate_rate = _rate(accurate, tickets)
     cascade_rate = _rate(cascade, tickets)
-    routed = cascade.unsure(cascade.fast.predict(tickets))
+    routed = cascade.unsure(cascade.fast.scores(tickets))
     return {
         "data set": dataset,
         "tickets": len(tickets),

@@ -96,14 +96,6 @@ class CascadeClassifier:
     def fields(self) -> list[str]:
         return self.fast.fields
 
-    def unsure(self, predictions: Sequence[Prediction]) -> list[int]:
-        """Indices of the fast predictions to hand to the accurate model."""
-        return [
-            i
-            for i, p in enumerate(predictions)
-            if any(f.label is not None and f.confidence < self.threshold for f in p.fields.values())
-        ]
-
     def predict(self, tickets: Sequence[Ticket]) -> list[Prediction]:
         """One prediction per ticket, in order: the fast model's where it is sure, else the
         accurate model's."""
@@ -115,7 +107,7 @@ class CascadeClassifier:
         the routed tickets' rows replaced by the accurate model's."""
         scores = self.fast.scores(tickets)
         columns = scores.columns()
-        routed = self.unsure_rows(scores)
+        routed = self.unsure(scores)
         if routed:
             accurate = self.accurate.predict_columns([tickets[i] for i in routed])
             for name, values in accurate.items():
@@ -125,9 +117,9 @@ class CascadeClassifier:
         columns["model_version"] = [self.version] * len(tickets)
         return columns
 
-    def unsure_rows(self, scores: BatchScores) -> list[int]:
-        """`unsure` from a batch's arrays: the tickets with text where a field's best fast
-        confidence is under the threshold."""
+    def unsure(self, scores: BatchScores) -> list[int]:
+        """Indices of the tickets to hand to the accurate model: those with text where a
+        field's best fast confidence (`self.fast.scores`) is under the threshold."""
         unsure = np.zeros(len(scores.filled), dtype=bool)
         for field in scores.fields.values():
             if len(field.confidence):
@@ -137,8 +129,9 @@ class CascadeClassifier:
     def predict_routed(self, tickets: Sequence[Ticket]) -> tuple[list[Prediction], list[int]]:
         """`predict`, and the indices of the tickets the accurate model answered (the server
         counts the tickets each stage answered)."""
-        answers = self.fast.predict(tickets)
-        routed = self.unsure(answers)
+        scores = self.fast.scores(tickets)
+        answers = scores.predictions()
+        routed = self.unsure(scores)
         if routed:
             for index, answer in zip(
                 routed, self.accurate.predict([tickets[i] for i in routed]), strict=True
