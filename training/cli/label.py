@@ -32,9 +32,9 @@ from training.cli.common import (
 )
 from training.cli.mapping import (
     DateFormatOption,
-    bundle_record,
     export_overrides,
     given_overrides,
+    model_manifest,
     require_head_columns,
 )
 from training.cli.options import NO_COLUMN_FLAGS, ExportColumns, option_groups
@@ -129,8 +129,10 @@ def label_command(
         id_column=column_flags.id_column,
         date_format=date_format,
     )
-    overrides = export_overrides(export, bundle_record(model), given)  # train's mapping first
-    require_head_columns(export, model, overrides)
+    manifest = model_manifest(model)
+    record = None if manifest is None else manifest.column_mapping
+    overrides = export_overrides(export, record, given)  # train's mapping first
+    require_head_columns(export, manifest, overrides)
     if use_ray(engine):
         label_on_ray(
             export,

@@ -10,7 +10,7 @@ import typer
 from training.cli.common import label_fields, mapping_overrides
 
 if TYPE_CHECKING:
-    from classifier.bundle.manifest import ColumnMappingRecord
+    from classifier.bundle.manifest import ColumnMappingRecord, Manifest
 
 DateFormatOption = Annotated[
     str | None,
@@ -64,16 +64,23 @@ def given_overrides(
     return overrides
 
 
-def bundle_record(model: Path | None) -> ColumnMappingRecord | None:
-    """The column mapping a bundle recorded at `train`, or None (no bundle there, or an older
-    bundle without one); a cascade's is its accurate bundle's."""
+def model_manifest(model: Path | None) -> Manifest | None:
+    """The manifest of the bundle at `model` (a cascade's: its accurate bundle's), verified;
+    None when no bundle is there (the command's own bundle check says so, in its turn)."""
     if model is not None and (model / "cascade.json").is_file():
         model = model / "accurate"
     if model is None or not (model / "manifest.json").is_file():
-        return None  # no bundle there: the command's own bundle check says so, in its turn
+        return None
     from training.cli.common import load_bundle
 
-    return load_bundle(model).manifest.column_mapping
+    return load_bundle(model).manifest
+
+
+def bundle_record(model: Path | None) -> ColumnMappingRecord | None:
+    """The column mapping a bundle recorded at `train`, or None (no bundle there, or an older
+    bundle without one); a cascade's is its accurate bundle's."""
+    manifest = model_manifest(model)
+    return None if manifest is None else manifest.column_mapping
 
 
 def export_overrides(
@@ -89,29 +96,25 @@ def export_overrides(
     return recorded_overrides(record, columns, given)
 
 
-def require_head_columns(export: Path | str, model: Path, overrides: dict[str, Any]) -> None:
-    """Refuse an export that lacks a column the model's heads read beside the text
-    (`train --feature-column / --segment`): without it every ticket would be answered as if from
-    an unknown segment, silently."""
+def require_head_columns(
+    export: Path | str, manifest: Manifest | None, overrides: dict[str, Any]
+) -> None:
+    """Refuse an export that lacks a column the heads of `manifest` (`model_manifest`) read
+    beside the text (`train --feature-column / --segment`): without it every ticket would be
+    answered as if from an unknown segment, silently."""
     from classifier.errors import ExportFormatError
-    from training.cli.common import load_bundle
-    from training.io.columns import snake_case
+    from training.io.columns import named_metadata
     from training.io.readers import read_columns
 
-    folder = model / "accurate" if (model / "cascade.json").is_file() else model
-    if not (folder / "manifest.json").is_file() or not Path(str(export)).is_file():
+    if manifest is None or manifest.metadata_features is None:
         return
-    manifest = load_bundle(folder).manifest
-    record = manifest.metadata_features
-    if record is None or not record.read_keys():
+    keys = manifest.metadata_features.read_keys()
+    if not keys or not Path(str(export)).is_file():
         return
-    named = overrides.get("metadata") or {}
-    if isinstance(named, list):
-        named = {snake_case(column): column for column in named}
     recorded = manifest.column_mapping.metadata if manifest.column_mapping else {}
-    named = {**recorded, **named}
+    named = {**recorded, **named_metadata(overrides.get("metadata"))}
     present = {column.casefold() for column in read_columns(export)}
-    for key in record.read_keys():
+    for key in keys:
         column = named.get(key) or key
         if column.casefold() not in present:
             raise ExportFormatError(

@@ -94,15 +94,13 @@ class ExtraFeatures:
 
     def overrides(self, overrides: dict[str, Any]) -> dict[str, Any]:
         """`overrides` with these columns read into the tickets' metadata."""
-        from training.io.columns import snake_case
+        from training.io.columns import named_metadata
 
         wanted = [*(self.feature_column or ()), *([self.segment] if self.segment else [])]
         if not wanted:
             return overrides
-        named = overrides.get("metadata") or {}
-        if isinstance(named, list):
-            named = {snake_case(column): column for column in named}
-        return {**overrides, "metadata": {**{snake_case(c): c for c in wanted}, **named}}
+        named = named_metadata(overrides.get("metadata"))
+        return {**overrides, "metadata": {**named_metadata(wanted), **named}}
 
 
 NO_EXTRA_FEATURES = ExtraFeatures()

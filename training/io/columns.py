@@ -44,6 +44,18 @@ def snake_case(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_") or name
 
 
+def named_metadata(
+    metadata: list[str] | tuple[str, ...] | dict[str, str | None] | None,
+) -> dict[str, str | None]:
+    """A mapping's `metadata` as `{key: COLUMN}`: a plain list of columns keys each by its
+    snake_case name; None is none."""
+    if metadata is None:
+        return {}
+    if isinstance(metadata, list | tuple):
+        return {snake_case(str(column)): str(column) for column in metadata}
+    return dict(metadata)
+
+
 class ColumnMapping(BaseModel):
     """Which export column feeds which `Ticket` field; `None` means the export has none.
 
@@ -69,9 +81,7 @@ class ColumnMapping(BaseModel):
     @field_validator("metadata", mode="before")
     @classmethod
     def _metadata_from_list(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return {snake_case(str(column)): str(column) for column in value}
-        return value
+        return named_metadata(value) if isinstance(value, list | tuple) else value
 
     @model_validator(mode="after")
     def _one_text_source(self) -> ColumnMapping:
@@ -261,9 +271,7 @@ def _detect(
                 file=source,
                 field=field,
             )
-    named = wanted.metadata or {}
-    if isinstance(named, list):
-        named = {snake_case(column): column for column in named}
+    named = named_metadata(wanted.metadata)
     metadata = {
         key: finder.require(column, "metadata")
         for key, column in named.items()
