@@ -97,8 +97,7 @@ class CascadeResult:
 
 def _out_of_fold(fitted: FittedHead) -> tuple[np.ndarray, np.ndarray]:
     """The head's out-of-fold labels and confidences (top probability, as `predict` gives)."""
-    classes = np.asarray(fitted.classes, dtype=object)
-    return classes[fitted.cv_proba.argmax(axis=1)], fitted.cv_proba.max(axis=1)
+    return fitted.cv_predicted, fitted.cv_proba.max(axis=1)
 
 
 def choose_cascade(

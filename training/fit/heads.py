@@ -82,6 +82,11 @@ class FittedHead:
     def classes(self) -> list[str]:
         return [str(c) for c in self.estimator.classes_]
 
+    @property
+    def cv_predicted(self) -> np.ndarray:
+        """The out-of-fold predicted label of each row of `cv_labels` (argmax of `cv_proba`)."""
+        return np.asarray(self.classes, dtype=object)[self.cv_proba.argmax(axis=1)]
+
 
 def _rare_classes(labels: np.ndarray, minimum: int) -> dict[str, int]:
     counts = Counter(labels.tolist())

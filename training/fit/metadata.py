@@ -10,7 +10,6 @@ value needs `MIN_SEGMENT_ROWS` tickets for a block of its own; rarer ones use th
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -20,7 +19,7 @@ from sklearn.pipeline import FeatureUnion
 
 from classifier.bundle.manifest import MetadataFeaturesRecord
 from classifier.errors import TicketlensError
-from classifier.metadata import metadata_block, metadata_value, seen_values
+from classifier.metadata import metadata_block, seen_values
 from classifier.records import Ticket
 from training.fit.folds import FieldData, MakeFeatures
 from training.fit.heads import FittedHead, HeadConfig
@@ -65,8 +64,7 @@ def candidates(
     shared = MetadataFeaturesRecord(columns=columns) if columns else None
     if segment is None:
         return [shared]
-    counts = Counter(metadata_value(t, segment) for t in tickets)
-    values = sorted(v for v, n in counts.items() if v is not None and n >= MIN_SEGMENT_ROWS)
+    values = seen_values(tickets, segment, MIN_SEGMENT_ROWS)
     if not values:
         raise MetadataError(
             f"segment column '{segment}' has no value on {MIN_SEGMENT_ROWS}+ training tickets "
@@ -78,10 +76,10 @@ def candidates(
 
 def mean_cv_macro_f1(heads: dict[str, FittedHead]) -> float:
     """Mean over the fields of the out-of-fold macro-F1 the bundle reports."""
-    scores = []
-    for fitted in heads.values():
-        predicted = np.asarray(fitted.classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
-        scores.append(f1_score(fitted.cv_labels, predicted, average="macro", zero_division=0))
+    scores = [
+        f1_score(fitted.cv_labels, fitted.cv_predicted, average="macro", zero_division=0)
+        for fitted in heads.values()
+    ]
     return float(np.mean(scores))
 
 
@@ -116,17 +114,19 @@ def fit_with_metadata(
     if per_segment:
         tried, tried_score = fit(per_segment[0])
         choice = {"shared": score, "per_segment": tried_score}
-        _say("segment", segment, choice)
         wins = tried_score > score + MIN_GAIN
-        kept = tried.record if wins else shared
+        _say(f"segment {segment}", choice, wins)
         if wins:
             best, score = tried, tried_score
-        best = replace(best, record=_updated(kept, segment_tried=segment, segment_choice=choice))
+        best = replace(
+            best, record=_updated(best.record, segment_tried=segment, segment_choice=choice)
+        )
     if subject_vectors is not None:
         tried, tried_score = fit(_updated(best.record, subject_weight=1.0))
         choice = {"without": score, "with": tried_score}
-        _say("subject block", "", choice)
-        if tried_score > score + MIN_GAIN:
+        wins = tried_score > score + MIN_GAIN
+        _say("subject block", choice, wins)
+        if wins:
             best = tried
         best = replace(best, record=_updated(best.record, subject_choice=choice))
     return best
@@ -136,15 +136,14 @@ def _updated(record: MetadataFeaturesRecord | None, **changes: object) -> Metada
     return (record or MetadataFeaturesRecord()).model_copy(update=changes)
 
 
-def _say(what: str, key: str | None, choice: dict[str, float]) -> None:
+def _say(what: str, choice: dict[str, float], second_kept: bool) -> None:
     (first, a), (second, b) = choice.items()
     logger.info(
-        "%s %s: out-of-fold macro-F1 %.4f %s, %.4f %s: %s kept",
+        "%s: out-of-fold macro-F1 %.4f %s, %.4f %s: %s kept",
         what,
-        key or "",
         a,
         first,
         b,
         second,
-        second if b > a + MIN_GAIN else first,
+        second if second_kept else first,
     )

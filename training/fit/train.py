@@ -85,7 +85,7 @@ class TrainResult:
 
 def top_confusions(fitted: FittedHead) -> dict[str, tuple[str, int]]:
     """Each class's most frequent wrong out-of-fold prediction, with its count."""
-    predicted = np.asarray(fitted.classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
+    predicted = fitted.cv_predicted
     wrong = Counter(
         (str(t), str(p)) for t, p in zip(fitted.cv_labels, predicted, strict=True) if t != p
     )
@@ -97,7 +97,7 @@ def top_confusions(fitted: FittedHead) -> dict[str, tuple[str, int]]:
 
 def _field_manifest(fitted: FittedHead, config: TrainConfig, unlabeled: int) -> FieldManifest:
     classes = fitted.classes
-    predicted = np.asarray(classes, dtype=object)[fitted.cv_proba.argmax(axis=1)]
+    predicted = fitted.cv_predicted
     precision, recall, f1, support = precision_recall_fscore_support(
         fitted.cv_labels, predicted, labels=classes, zero_division=0
     )
